@@ -1,0 +1,1 @@
+//! Channels, bands and frequencies (2.4, 5 and 6 GHz).

@@ -1,0 +1,1 @@
+//! Information elements of management frames, and the per-frame summary of a BSS's elements.

@@ -1,0 +1,1 @@
+//! Per-Packet Information (PPI, DLT 192) headers.

@@ -1,0 +1,1 @@
+//! Prism (DLT 119) capture headers.

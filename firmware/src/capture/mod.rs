@@ -1,0 +1,1 @@
+//! Capture sources: capture files (pcap, pcapng) now, live interfaces later.

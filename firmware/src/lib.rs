@@ -1,0 +1,9 @@
+//! PiWardrive, the appliance: capture sources, the tracker, the store, the web UI and the command line's building blocks.
+
+pub mod capture;
+pub mod model;
+pub mod store;
+pub mod tracker;
+pub mod web;
+
+pub use piwardrive_dot11 as dot11;

@@ -1,0 +1,1 @@
+//! The web UI: axum routes, askama pages and htmx fragments.
