@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod capfile;
 pub mod channel;
 mod error;
 pub mod fcs;
