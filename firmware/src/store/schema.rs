@@ -1,0 +1,155 @@
+//! Table definitions, key encodings and the schema-version check (with the migration hook).
+
+use std::path::Path;
+
+use redb::{ReadableTable, TableDefinition, WriteTransaction};
+
+use super::StoreError;
+
+/// The schema this build writes and reads. Bump it whenever a table's key or value encoding
+/// changes, and teach [`migrate`] the step from the previous version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `schema_version` (u32, little endian) and `device_id` (16 bytes).
+pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// BSSID (as `MacAddr::to_u64`, so key order is BSSID order) to a postcard `ApRecord`.
+pub(crate) const APS: TableDefinition<u64, &[u8]> = TableDefinition::new("aps");
+/// `(first_seen, bssid)`: iterated in reverse for "newest first", ties broken by BSSID.
+pub(crate) const APS_BY_FIRST_SEEN: TableDefinition<(i64, u64), ()> =
+    TableDefinition::new("aps_by_first_seen");
+/// `(last_seen, bssid)`: iterated in reverse for "most recently heard first".
+pub(crate) const APS_BY_LAST_SEEN: TableDefinition<(i64, u64), ()> =
+    TableDefinition::new("aps_by_last_seen");
+/// Client MAC (as u64) to a postcard `ClientRecord`.
+pub(crate) const CLIENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("clients");
+/// Observation sequence number to a postcard `Observation`.
+pub(crate) const OBSERVATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("observations");
+/// `(mac, seq)`: finds one device's observations without scanning them all.
+pub(crate) const OBSERVATIONS_BY_MAC: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("observations_by_mac");
+/// Session id to a postcard `SessionRecord`.
+pub(crate) const SESSIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("sessions");
+/// Input name (e.g. a capture file key) to a postcard `SourceCursor`.
+pub(crate) const CURSORS: TableDefinition<&str, &[u8]> = TableDefinition::new("cursors");
+
+pub(crate) const META_SCHEMA_VERSION: &str = "schema_version";
+pub(crate) const META_DEVICE_ID: &str = "device_id";
+
+/// Opens every table once so that readers can assume they exist (a read transaction cannot
+/// create a table, and "table does not exist" is not an error a reader should have to handle).
+pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    txn.open_table(META)?;
+    txn.open_table(APS)?;
+    txn.open_table(APS_BY_FIRST_SEEN)?;
+    txn.open_table(APS_BY_LAST_SEEN)?;
+    txn.open_table(CLIENTS)?;
+    txn.open_table(OBSERVATIONS)?;
+    txn.open_table(OBSERVATIONS_BY_MAC)?;
+    txn.open_table(SESSIONS)?;
+    txn.open_table(CURSORS)?;
+    Ok(())
+}
+
+/// What `prepare` found in the file.
+pub(crate) struct Prepared {
+    pub device_id: [u8; 16],
+}
+
+/// Inside one write transaction: creates the tables, checks (or, for a new file, writes) the
+/// schema version, and creates the device id on first open.
+pub(crate) fn prepare(path: &Path, txn: &WriteTransaction) -> Result<Prepared, StoreError> {
+    let db = |e: redb::Error| StoreError::from_redb(path, e);
+    create_tables(txn).map_err(db)?;
+    let mut meta = txn.open_table(META).map_err(|e| db(e.into()))?;
+
+    let stored = meta
+        .get(META_SCHEMA_VERSION)
+        .map_err(|e| db(e.into()))?
+        .map(|v| v.value().to_vec());
+    match stored {
+        None => {
+            // A file without a version is only ever a new one: it gets the current version.
+            meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_le_bytes().as_slice())
+                .map_err(|e| db(e.into()))?;
+        }
+        Some(bytes) => {
+            let found = decode_version(&bytes).ok_or_else(|| StoreError::Decode {
+                path: path.to_path_buf(),
+                table: "meta",
+                key: META_SCHEMA_VERSION.to_string(),
+                source: postcard::Error::DeserializeUnexpectedEnd,
+            })?;
+            if found != SCHEMA_VERSION {
+                migrate(path, txn, found)?;
+                meta.insert(META_SCHEMA_VERSION, SCHEMA_VERSION.to_le_bytes().as_slice())
+                    .map_err(|e| db(e.into()))?;
+            }
+        }
+    }
+
+    let stored_id = meta
+        .get(META_DEVICE_ID)
+        .map_err(|e| db(e.into()))?
+        .map(|v| v.value().to_vec());
+    let device_id = match stored_id {
+        Some(bytes) => bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::Corrupt {
+                path: path.to_path_buf(),
+                detail: format!("device id has {} bytes, expected 16", bytes.len()),
+            })?,
+        None => {
+            let id = new_device_id(path)?;
+            meta.insert(META_DEVICE_ID, id.as_slice())
+                .map_err(|e| db(e.into()))?;
+            id
+        }
+    };
+    Ok(Prepared { device_id })
+}
+
+fn decode_version(bytes: &[u8]) -> Option<u32> {
+    Some(u32::from_le_bytes(bytes.try_into().ok()?))
+}
+
+/// The migration hook: brings a file at schema `found` up to [`SCHEMA_VERSION`] inside the
+/// opening transaction (so a migration interrupted by a power cut leaves the old file intact),
+/// or refuses it.
+///
+/// Version 1 is the first schema, so there is nothing to migrate from yet. When version 2
+/// arrives, add `1 => migrate_1_to_2(txn)?` here and fall through to the next step.
+fn migrate(path: &Path, _txn: &WriteTransaction, found: u32) -> Result<(), StoreError> {
+    let hint = if found > SCHEMA_VERSION {
+        "the file was written by a newer PiWardrive; update this device's software, or move \
+         the file aside to start a new store"
+    } else {
+        "no migration from that version exists; move the file aside to start a new store"
+    };
+    Err(StoreError::SchemaVersion {
+        path: path.to_path_buf(),
+        found,
+        expected: SCHEMA_VERSION,
+        hint,
+    })
+}
+
+/// 128 random bits from the kernel: the device's identity in synced data, so it must not
+/// repeat across devices. `/dev/urandom` avoids a dependency; the appliance is Linux only.
+fn new_device_id(path: &Path) -> Result<[u8; 16], StoreError> {
+    use std::io::Read;
+    let mut id = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut id))
+        .map_err(|source| StoreError::Io {
+            path: path.to_path_buf(),
+            action: "reading /dev/urandom for a new device id",
+            source,
+        })?;
+    Ok(id)
+}
+
+/// Formats a table key for error messages.
+pub(crate) fn mac_key(k: u64) -> String {
+    piwardrive_dot11::MacAddr::from_u64(k).to_string()
+}
