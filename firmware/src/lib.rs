@@ -1,7 +1,10 @@
 //! PiWardrive, the appliance: capture sources, the tracker, the store, the web UI and the command line's building blocks.
 
 pub mod capture;
+pub mod demo;
+pub mod ingest;
 pub mod model;
+pub mod report;
 pub mod store;
 pub mod tracker;
 pub mod web;

@@ -1,5 +1,172 @@
 //! The `piwardrive` command line: one binary for the appliance, the demo, ingest and queries.
 
-fn main() {
-    println!("piwardrive {}", env!("CARGO_PKG_VERSION"));
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use piwardrive::ingest::{IngestOptions, ingest_files};
+use piwardrive::store::Store;
+use piwardrive::{demo, report};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "piwardrive",
+    version,
+    about = "Offline-first Wi-Fi wardriving appliance"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read pcap/pcapng captures (radiotap, Prism, PPI or bare 802.11) into the store.
+    Ingest {
+        /// Directory holding the store (created if missing).
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        /// Capture files to read.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Records per commit.
+        #[arg(long, default_value_t = piwardrive::ingest::DEFAULT_BATCH_RECORDS, value_name = "N")]
+        batch_records: u64,
+        /// Print a line after each durable commit (for crash tests).
+        #[arg(long, hide = true)]
+        print_commits: bool,
+    },
+    /// Print the networks the store knows.
+    Networks {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Replay the bundled real captures in a loop into a temporary store and serve the UI.
+    Demo {
+        /// Address for the web UI.
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+        listen: SocketAddr,
+        /// Replay speed multiplier (1 = the captures' own pace).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Tsv,
+}
+
+fn store_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("piwardrive.redb")
+}
+
+fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    Ok(Store::open(&store_path(data_dir))?)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Ingest {
+            data_dir,
+            files,
+            batch_records,
+            print_commits,
+        } => {
+            let store = open_store(&data_dir)?;
+            let opts = IngestOptions {
+                batch_records: batch_records.max(1),
+                print_commits,
+                progress: true,
+            };
+            let reports = ingest_files(&store, &files, &opts)?;
+            let mut failed = 0;
+            for r in &reports {
+                let s = r.stats;
+                eprintln!(
+                    "{}: {} records, {} decoded, {} bad FCS dropped, {} malformed, {} unsupported link type",
+                    r.path.display(),
+                    r.records,
+                    s.decoded,
+                    s.bad_fcs,
+                    s.malformed,
+                    s.unsupported
+                );
+                if let Some(e) = &r.error {
+                    failed += 1;
+                    eprintln!(
+                        "{}: error: {e}; the {} records before it were kept",
+                        r.path.display(),
+                        r.records
+                    );
+                }
+            }
+            let st = store.stats()?;
+            eprintln!(
+                "store {}: {} networks, {} clients, {} observations",
+                store.path().display(),
+                st.aps,
+                st.clients,
+                st.observations
+            );
+            Ok(if failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Networks { data_dir, format } => {
+            let path = store_path(&data_dir);
+            anyhow::ensure!(
+                path.exists(),
+                "no store at {}: run `piwardrive ingest --data-dir {} FILE...` first",
+                path.display(),
+                data_dir.display()
+            );
+            let store = Store::open(&path)?;
+            let aps = store.all_aps()?;
+            let out = match format {
+                Format::Tsv => report::tsv(&aps),
+                Format::Json => serde_json::to_string_pretty(&report::json(&aps))? + "\n",
+                Format::Table => report::table(&aps),
+            };
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a message.
+            if let Err(e) = stdout.write_all(out.as_bytes())
+                && e.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                return Err(e.into());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { listen, speed } => {
+            demo::run(listen, speed)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

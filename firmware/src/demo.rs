@@ -1,0 +1,146 @@
+//! `piwardrive demo`: replays the bundled real captures at their own pace, in a loop, into a temporary store, and serves the UI.
+
+use crate::ingest::now_us;
+use crate::model::{SessionRecord, SessionStatus, TimeSource, TimeUs};
+use crate::store::{Store, StoreWriter};
+use crate::tracker::{Decoder, Input, Tracker};
+use anyhow::Context;
+use piwardrive_dot11::capfile::CapReader;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// The captures the demo replays, compiled in so the binary needs no data files.
+pub const BUNDLED: &[(&str, &[u8])] = &[
+    (
+        "wifite2_handshake_not_exists.cap",
+        include_bytes!("../testdata/pcap/wifite2_handshake_not_exists.cap"),
+    ),
+    (
+        "aircrack_test1.pcap",
+        include_bytes!("../testdata/pcap/aircrack_test1.pcap"),
+    ),
+    (
+        "aircrack_n-02.cap",
+        include_bytes!("../testdata/pcap/aircrack_n-02.cap"),
+    ),
+    (
+        "aircrack_wpa3-psk.pcap",
+        include_bytes!("../testdata/pcap/aircrack_wpa3-psk.pcap"),
+    ),
+    (
+        "aircrack_wpa_prism.cap",
+        include_bytes!("../testdata/pcap/aircrack_wpa_prism.cap"),
+    ),
+    (
+        "aircrack_pmkid-not-recognized.cap",
+        include_bytes!("../testdata/pcap/aircrack_pmkid-not-recognized.cap"),
+    ),
+];
+
+/// A gap between two records longer than this is shortened to it, so that a capture that was
+/// paused for minutes does not leave the demo silent.
+const MAX_GAP: Duration = Duration::from_secs(2);
+/// How often the replay commits what it tracked.
+const COMMIT_EVERY: Duration = Duration::from_secs(1);
+
+/// Runs the demo until Ctrl-C.
+pub fn run(listen: SocketAddr, speed: f64) -> anyhow::Result<()> {
+    anyhow::ensure!(speed > 0.0, "--speed must be greater than 0");
+    let dir = std::env::temp_dir().join(format!("piwardrive-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let result = run_in(dir.clone(), listen, speed);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn run_in(dir: PathBuf, listen: SocketAddr, speed: f64) -> anyhow::Result<()> {
+    let store = Store::open(&dir.join("piwardrive.redb"))?;
+    let shutdown = CancellationToken::new();
+    let replay = {
+        let store = store.clone();
+        let shutdown = shutdown.clone();
+        std::thread::Builder::new()
+            .name("demo-replay".into())
+            .spawn(move || replay(store, speed, shutdown))?
+    };
+    let rt = tokio::runtime::Runtime::new()?;
+    let served = rt.block_on(async {
+        let ctrl_c = {
+            let shutdown = shutdown.clone();
+            async move {
+                let _ = tokio::signal::ctrl_c().await;
+                shutdown.cancel();
+            }
+        };
+        tokio::spawn(ctrl_c);
+        eprintln!("demo: replaying bundled captures; UI on http://{listen}/ (Ctrl-C to stop)");
+        let r = crate::web::serve(listen, crate::web::AppState::new(store), shutdown.clone()).await;
+        shutdown.cancel();
+        r
+    });
+    let replayed = replay
+        .join()
+        .map_err(|_| anyhow::anyhow!("the replay thread panicked"))?;
+    served?;
+    replayed
+}
+
+/// Replays the bundled captures until `shutdown`, committing once a second.
+pub fn replay(store: Store, speed: f64, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let session = SessionRecord {
+        id: store.next_session_id()?,
+        device_id: store.device_id(),
+        started_at: now_us(),
+        ended_at: None,
+        sources: BUNDLED.iter().map(|(n, _)| format!("demo:{n}")).collect(),
+        status: SessionStatus::Running,
+        time_source: TimeSource::SystemClock,
+        frames: 0,
+    };
+    let mut tracker = Tracker::new(session, store.next_observation_seq()?, vec![], vec![]);
+    let writer = StoreWriter::spawn(store);
+    let mut decoder = Decoder::default();
+    let mut last_commit = Instant::now();
+    'outer: while !shutdown.is_cancelled() {
+        for (_name, bytes) in BUNDLED {
+            let mut reader = CapReader::new(*bytes)?;
+            let mut prev_ts: Option<TimeUs> = None;
+            let mut deadline = Instant::now();
+            while let Some(Ok(rec)) = reader.next_record() {
+                // Pace the replay by the gaps between the capture's own timestamps.
+                if let (Some(p), Some(t)) = (prev_ts, rec.ts_us) {
+                    let gap = Duration::from_micros((t - p).max(0) as u64).min(MAX_GAP);
+                    deadline += gap.div_f64(speed);
+                }
+                prev_ts = rec.ts_us.or(prev_ts);
+                loop {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break;
+                    }
+                    if shutdown.is_cancelled() {
+                        break 'outer;
+                    }
+                    std::thread::sleep((deadline - now).min(Duration::from_millis(100)));
+                }
+                // The demo records wall-clock time, so that "new in the last minute" and the
+                // other live views behave as on a real device.
+                let now = now_us();
+                let _ = decoder.decode(rec.link, rec.data, now, |ev| {
+                    tracker.handle(Input::Frame(ev))
+                });
+                if last_commit.elapsed() >= COMMIT_EVERY {
+                    last_commit = Instant::now();
+                    tracker.handle(Input::Tick { now });
+                    writer.send(tracker.take_batch())?;
+                }
+            }
+        }
+    }
+    tracker.handle(Input::EndSession { now: now_us() });
+    writer.send(tracker.take_batch())?;
+    writer.finish()?;
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! Tracker unit tests: events in, records out, with time passed in by the test.
+
+use super::*;
+use crate::model::{SessionStatus, TimeSource};
+use piwardrive_dot11::ie::parse_bss;
+
+fn session() -> SessionRecord {
+    SessionRecord {
+        id: 1,
+        device_id: [0; 16],
+        started_at: 0,
+        ended_at: None,
+        sources: vec![],
+        status: SessionStatus::Running,
+        time_source: TimeSource::CaptureFile,
+        frames: 0,
+    }
+}
+
+fn mac(s: &str) -> MacAddr {
+    s.parse().unwrap()
+}
+
+/// Element bytes: SSID, then DS parameter set.
+fn elements(ssid: &[u8], ds: u8) -> Vec<u8> {
+    let mut v = vec![0, ssid.len() as u8];
+    v.extend_from_slice(ssid);
+    v.extend_from_slice(&[3, 1, ds]);
+    v
+}
+
+fn advert(t: &mut Tracker, time: TimeUs, bssid: MacAddr, el: &[u8], signal: Option<i8>) {
+    let e = parse_bss(el);
+    t.handle(Input::Frame(Event::BssAdvert {
+        time,
+        bssid,
+        probe_response: false,
+        signal_dbm: signal,
+        heard: Heard {
+            band: Some(Band::B2_4),
+            channel: Some(6),
+            freq_mhz: Some(2437),
+        },
+        privacy: false,
+        ibss: false,
+        elements: &e,
+    }));
+}
+
+#[test]
+fn most_common_ssid_and_channel_hidden_flag_and_best_signal() {
+    let mut t = Tracker::new(session(), 1, vec![], vec![]);
+    let b = mac("00:11:22:33:44:55");
+    advert(&mut t, 10, b, &elements(b"one", 7), Some(-80));
+    advert(&mut t, 5, b, &elements(b"two", 6), Some(-70));
+    advert(&mut t, 30, b, &elements(b"two", 6), Some(-75));
+    advert(&mut t, 40, b, &elements(b"\0\0\0", 6), None);
+    let ap = t.ap(b).unwrap();
+    assert_eq!(ap.ssid.as_deref(), Some(&b"two"[..]));
+    assert!(ap.hidden);
+    assert_eq!(ap.channel, Some(6));
+    assert_eq!(ap.band, Some(Band::B2_4));
+    assert_eq!(ap.freq_mhz, Some(2437));
+    assert_eq!(ap.best_signal_dbm, Some(-70));
+    assert_eq!((ap.first_seen, ap.last_seen), (5, 40));
+    assert_eq!(ap.beacons, 4);
+    assert_eq!(ap.heard_channels, vec![6]);
+    assert_eq!(ap.ssid_history.len(), 2);
+}
+
+#[test]
+fn ties_go_to_the_first_seen_value() {
+    let mut t = Tracker::new(session(), 1, vec![], vec![]);
+    let b = mac("00:11:22:33:44:55");
+    advert(&mut t, 1, b, &elements(b"first", 11), None);
+    advert(&mut t, 2, b, &elements(b"second", 1), None);
+    let ap = t.ap(b).unwrap();
+    assert_eq!(ap.ssid.as_deref(), Some(&b"first"[..]));
+    assert_eq!(ap.channel, Some(11));
+}
+
+#[test]
+fn batches_carry_only_what_changed_and_observations_are_throttled() {
+    let mut t = Tracker::new(session(), 100, vec![], vec![]);
+    let a = mac("00:11:22:33:44:55");
+    let b = mac("00:11:22:33:44:66");
+    advert(&mut t, 1, a, &elements(b"a", 1), Some(-80));
+    advert(&mut t, 2, a, &elements(b"a", 1), Some(-79));
+    let batch = t.take_batch();
+    assert_eq!(batch.aps.len(), 1);
+    assert_eq!(
+        batch.observations.len(),
+        1,
+        "one observation: first sighting"
+    );
+    assert_eq!(batch.observations[0].seq, 100);
+    assert_eq!(batch.sessions.len(), 1);
+    advert(&mut t, 3, b, &elements(b"b", 1), Some(-60));
+    advert(&mut t, 4, a, &elements(b"a", 1), Some(-70));
+    let batch = t.take_batch();
+    assert_eq!(batch.aps.len(), 2);
+    let seqs: Vec<u64> = batch.observations.iter().map(|o| o.seq).collect();
+    assert_eq!(
+        seqs,
+        vec![101, 102],
+        "b's first sighting and a's 10 dB rise"
+    );
+    assert!(t.take_batch().aps.is_empty());
+}
+
+#[test]
+fn probe_requests_and_data_frames_make_clients() {
+    let mut t = Tracker::new(session(), 1, vec![], vec![]);
+    let ap = mac("00:11:22:33:44:55");
+    let phone = mac("da:a1:19:00:00:01");
+    advert(&mut t, 1, ap, &elements(b"net", 1), None);
+    t.handle(Input::Frame(Event::ProbeRequest {
+        time: 2,
+        client: phone,
+        ssid: Some(b"home"),
+        signal_dbm: Some(-50),
+        heard: Heard::default(),
+    }));
+    t.handle(Input::Frame(Event::ProbeRequest {
+        time: 3,
+        client: phone,
+        ssid: Some(b""),
+        signal_dbm: None,
+        heard: Heard::default(),
+    }));
+    for time in [4, 5] {
+        t.handle(Input::Frame(Event::Link {
+            time,
+            bssid: ap,
+            client: phone,
+            from_ap: false,
+            signal_dbm: Some(-40),
+            heard: Heard::default(),
+            data: true,
+        }));
+    }
+    let c = t.clients().next().unwrap();
+    assert!(c.randomized);
+    assert_eq!(c.probed_ssids, vec![b"home".to_vec()]);
+    assert_eq!(c.associated_bssid, Some(ap));
+    assert_eq!(c.best_signal_dbm, Some(-40));
+    let a = t.ap(ap).unwrap();
+    assert_eq!((a.client_count, a.data_frames), (1, 2));
+    // A data frame for an AP never advertised does not invent an AP.
+    t.handle(Input::Frame(Event::Link {
+        time: 6,
+        bssid: mac("00:11:22:33:44:99"),
+        client: phone,
+        from_ap: true,
+        signal_dbm: None,
+        heard: Heard::default(),
+        data: true,
+    }));
+    assert_eq!(t.ap_count(), 1);
+}
+
+#[test]
+fn session_times_follow_the_records_and_end_is_marked() {
+    let mut t = Tracker::new(session(), 1, vec![], vec![]);
+    let b = mac("00:11:22:33:44:55");
+    advert(&mut t, 50, b, &elements(b"x", 1), None);
+    advert(&mut t, 20, b, &elements(b"x", 1), None);
+    t.handle(Input::EndSession { now: 70 });
+    let s = t.session();
+    assert_eq!((s.started_at, s.ended_at, s.frames), (20, Some(70), 2));
+    assert_eq!(s.status, SessionStatus::Ended);
+}

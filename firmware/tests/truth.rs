@@ -1,0 +1,226 @@
+//! End to end against tshark: every bundled capture, through `piwardrive ingest` and `networks --format tsv`, must give exactly the truth file's networks.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn testdata() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata")
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_piwardrive"))
+}
+
+/// The six contract columns, keyed by BSSID.
+type Table = BTreeMap<String, [String; 5]>;
+
+/// Reads a truth TSV (columns by name, see testdata/README.md).
+fn truth(name: &str) -> Table {
+    let text = std::fs::read_to_string(testdata().join("truth").join(format!("{name}.tsv")))
+        .unwrap_or_else(|e| panic!("truth file for {name}: {e}"));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let (b, s, h, c, m, e) = (
+        col("bssid"),
+        col("ssid_hex"),
+        col("hidden"),
+        col("channel_ie"),
+        col("max_signal_dbm"),
+        col("enc_class"),
+    );
+    lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (
+                f[b].to_string(),
+                [f[s], f[h], f[c], f[m], f[e]].map(str::to_string),
+            )
+        })
+        .collect()
+}
+
+/// Runs ingest then `networks --format tsv`; returns the table and ingest's exit code and stderr.
+fn ingest_and_list(capture: &Path) -> (Table, i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .arg("ingest")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg(capture)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let code = out.status.code().unwrap_or(-1);
+    let list = bin()
+        .args(["networks", "--format", "tsv", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        list.status.success(),
+        "networks failed: {}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let text = String::from_utf8(list.stdout).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    assert_eq!(
+        header[..6],
+        [
+            "bssid",
+            "ssid_hex",
+            "hidden",
+            "channel",
+            "max_signal_dbm",
+            "enc_class"
+        ]
+    );
+    let table = lines
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert_eq!(
+                f.len(),
+                header.len(),
+                "row has as many cells as the header: {l:?}"
+            );
+            (
+                f[0].to_string(),
+                [f[1], f[2], f[3], f[4], f[5]].map(str::to_string),
+            )
+        })
+        .collect();
+    (table, code, stderr)
+}
+
+/// (capture path under testdata/pcap, truth name, ingest exits non-zero because the file is cut short)
+const CASES: &[(&str, &str, bool)] = &[
+    ("aircrack_test1.pcap", "aircrack_test1", false),
+    ("aircrack_wpa3-psk.pcap", "aircrack_wpa3-psk", false),
+    ("aircrack_n-02.cap", "aircrack_n-02", false),
+    (
+        "aircrack_pmkid-not-recognized.cap",
+        "aircrack_pmkid-not-recognized",
+        true,
+    ),
+    ("aircrack_wpa_prism.cap", "aircrack_wpa_prism", false),
+    (
+        "wifite2_handshake_not_exists.cap",
+        "wifite2_handshake_not_exists",
+        false,
+    ),
+    (
+        "edge/aircrack_80211ad_beacon.pcap",
+        "aircrack_80211ad_beacon",
+        false,
+    ),
+    (
+        "edge/aircrack_Chinese-SSID-Name.pcap",
+        "aircrack_Chinese-SSID-Name",
+        false,
+    ),
+    // Truth with the FCS checked: the only beacon is cut short, so its FCS is wrong.
+    (
+        "edge/scapy_bad_rsn_parsing_overrides_ssid.pcap",
+        "scapy_bad_rsn_parsing_overrides_ssid",
+        true,
+    ),
+    (
+        "edge/tcpdump_ieee802.11_exthdr.pcap",
+        "tcpdump_ieee802.11_exthdr",
+        false,
+    ),
+    (
+        "edge/tcpdump_ieee802.11_htc.pcap",
+        "tcpdump_ieee802.11_htc",
+        false,
+    ),
+    (
+        "edge/tcpdump_ieee802.11_meshid.pcap",
+        "tcpdump_ieee802.11_meshid",
+        false,
+    ),
+    (
+        "edge/tcpdump_ieee802.11_parse_elements_oobr.pcap",
+        "tcpdump_ieee802.11_parse_elements_oobr",
+        false,
+    ),
+    (
+        "edge/tcpdump_radiotap-heapoverflow.pcap",
+        "tcpdump_radiotap-heapoverflow",
+        false,
+    ),
+    ("edge/zeek_radiotap.pcap", "zeek_radiotap", false),
+];
+
+#[test]
+fn every_capture_matches_its_truth_file() {
+    let mut failures = Vec::new();
+    for &(file, name, cut) in CASES {
+        let (got, code, stderr) = ingest_and_list(&testdata().join("pcap").join(file));
+        let want = truth(name);
+        if cut {
+            if code != 1 || !stderr.contains("byte offset") {
+                failures.push(format!(
+                    "{file}: a cut-off file must fail with its offset (exit {code}): {stderr}"
+                ));
+            }
+        } else if code != 0 {
+            failures.push(format!("{file}: ingest exit {code}: {stderr}"));
+        }
+        for (bssid, w) in &want {
+            match got.get(bssid) {
+                None => failures.push(format!("{file}: missing {bssid}")),
+                Some(g) if g != w => failures.push(format!(
+                    "{file}: {bssid}: got [ssid_hex, hidden, channel, max_signal, enc] = {g:?}, truth {w:?}"
+                )),
+                Some(_) => {}
+            }
+        }
+        for bssid in got.keys().filter(|b| !want.contains_key(*b)) {
+            failures.push(format!("{file}: extra BSSID {bssid}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn ingesting_all_files_at_once_gives_the_union() {
+    // Several files in one run: one session, every file's networks (the BSSIDs are disjoint).
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<PathBuf> = CASES
+        .iter()
+        .map(|c| testdata().join("pcap").join(c.0))
+        .collect();
+    let out = bin()
+        .arg("ingest")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(&files)
+        .output()
+        .unwrap();
+    // Two of the files are cut short: the run reports them and exits 1, the rest is ingested.
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "aircrack_pmkid-not-recognized.cap: error: file ends inside the record at byte offset"
+        ),
+        "{stderr}"
+    );
+    let list = bin()
+        .args(["networks", "--format", "tsv", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let rows = String::from_utf8(list.stdout).unwrap().lines().count() - 1;
+    let want: usize = CASES.iter().map(|c| truth(c.1).len()).sum();
+    assert_eq!(rows, want);
+}
