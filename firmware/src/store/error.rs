@@ -103,6 +103,13 @@ impl StoreError {
         match err {
             redb::Error::Io(io) if is_enospc(&io) => StoreError::DiskFull { path },
             redb::Error::Corrupted(detail) => StoreError::Corrupt { path, detail },
+            // redb reports a file that is not a redb database (bad magic number) this way.
+            redb::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+                StoreError::Corrupt {
+                    path,
+                    detail: io.to_string(),
+                }
+            }
             redb::Error::DatabaseAlreadyOpen => StoreError::AlreadyOpen { path },
             redb::Error::UpgradeRequired(v) => StoreError::Corrupt {
                 path,

@@ -191,14 +191,20 @@ impl Store {
             .create(path)
             .map_err(|e| StoreError::from_redb(path, e))?;
 
-        // Tables, schema version and device id are settled in one transaction: a power cut
-        // during the first open leaves either an empty file or a complete one.
-        let mut txn = db
-            .begin_write()
-            .map_err(|e| StoreError::from_redb(path, e))?;
-        txn.set_quick_repair(true);
-        let prepared = schema::prepare(path, &txn)?;
-        txn.commit().map_err(|e| StoreError::from_redb(path, e))?;
+        let prepared = match schema::check_ready(&db) {
+            Some(ready) => ready,
+            None => {
+                // Tables, schema version and device id are settled in one transaction: a power
+                // cut during the first open leaves either an empty file or a complete one.
+                let mut txn = db
+                    .begin_write()
+                    .map_err(|e| StoreError::from_redb(path, e))?;
+                txn.set_quick_repair(true);
+                let prepared = schema::prepare(path, &txn)?;
+                txn.commit().map_err(|e| StoreError::from_redb(path, e))?;
+                prepared
+            }
+        };
 
         Ok(Store {
             inner: Arc::new(Inner {

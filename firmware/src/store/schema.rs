@@ -50,6 +50,34 @@ pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     Ok(())
 }
 
+/// Checks, in a read transaction, whether the file is ready as it is: every table present, the
+/// current schema version, a device id. Returns `None` when anything needs writing (a new
+/// file, a migration) or refusing, which [`prepare`] then does.
+///
+/// Why not always use `prepare`: a plain open of a healthy file should not commit, so that a
+/// full disk still lets the store be opened and read.
+pub(crate) fn check_ready(db: &redb::Database) -> Option<Prepared> {
+    use redb::ReadableDatabase;
+    let txn = db.begin_read().ok()?;
+    let meta = txn.open_table(META).ok()?;
+    let version = meta.get(META_SCHEMA_VERSION).ok()??;
+    if decode_version(version.value()) != Some(SCHEMA_VERSION) {
+        return None;
+    }
+    let id = meta.get(META_DEVICE_ID).ok()??;
+    let device_id: [u8; 16] = id.value().try_into().ok()?;
+    // Opening a table that does not exist fails in a read transaction.
+    let tables_exist = txn.open_table(APS).is_ok()
+        && txn.open_table(APS_BY_FIRST_SEEN).is_ok()
+        && txn.open_table(APS_BY_LAST_SEEN).is_ok()
+        && txn.open_table(CLIENTS).is_ok()
+        && txn.open_table(OBSERVATIONS).is_ok()
+        && txn.open_table(OBSERVATIONS_BY_MAC).is_ok()
+        && txn.open_table(SESSIONS).is_ok()
+        && txn.open_table(CURSORS).is_ok();
+    tables_exist.then_some(Prepared { device_id })
+}
+
 /// What `prepare` found in the file.
 pub(crate) struct Prepared {
     pub device_id: [u8; 16],
