@@ -1,1 +1,169 @@
-//! The web UI: axum routes, askama pages and htmx fragments.
+//! The web UI: axum routes, askama pages and htmx fragments, and the JSON API beside them.
+//!
+//! API boundary: the binary builds an [`AppState`] around an open store and calls [`serve`]
+//! (or mounts [`router`] itself). Everything read from the store is shown through
+//! [`escape`]'s rules and askama's HTML escaping; no air data is ever marked safe.
+//!
+//! Routes (see DESIGN.md section 7 for the pages still to come):
+//! - `GET /` → 303 to `/networks` (the dashboard later)
+//! - `GET /networks?page=N&sort=first|last` (full page, or the `list` fragment for htmx)
+//! - `GET /networks/{bssid}`
+//! - `GET /static/{*path}` (from memory; hashed names cached immutably)
+//! - `GET /api/v1/networks?page=N&sort=first|last`, `GET /api/v1/system/health`
+
+mod api;
+mod assets;
+pub mod escape;
+mod format;
+mod pages;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{Path, Request};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use tokio_util::sync::CancellationToken;
+
+use crate::store::{Store, StoreError};
+
+pub use escape::display_ssid;
+
+/// Networks per page, in the HTML list and the JSON API alike.
+pub const PAGE_SIZE: usize = 50;
+
+/// What every handler can reach. Cheap to clone: the store is an `Arc` inside.
+#[derive(Clone)]
+pub struct AppState {
+    store: Store,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> AppState {
+        AppState { store }
+    }
+
+    /// Runs a store read on the blocking pool: redb reads are synchronous and may wait on the
+    /// SD card, which must not stall the async workers serving other requests.
+    async fn read<T, F>(&self, f: F) -> Result<T, WebError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| WebError::Internal(format!("store read task failed: {e}")))?
+            .map_err(WebError::Store)
+    }
+}
+
+/// A request that could not be answered. Each variant becomes a plain-text response; the
+/// details of internal failures are logged, and the store's own message (written for the
+/// user: "disk full ... free space") is shown as it is.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("could not render the page: {0}")]
+    Render(#[from] askama::Error),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        tracing::error!(error = %self, "web request failed");
+        let body = match &self {
+            WebError::Store(e) => format!("PiWardrive could not read its store: {e}\n"),
+            WebError::Render(_) | WebError::Internal(_) => {
+                "PiWardrive hit an internal error building this page; the details are in the \
+                 log.\n"
+                    .to_owned()
+            }
+        };
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            body,
+        )
+            .into_response()
+    }
+}
+
+/// The whole UI and API for `state`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/networks") }))
+        .route("/networks", get(pages::networks))
+        .route("/networks/{bssid}", get(pages::network))
+        .route("/static/{*path}", get(static_file))
+        .route("/api/v1/networks", get(api::networks))
+        .route("/api/v1/system/health", get(api::health))
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+async fn static_file(Path(path): Path<String>, headers: HeaderMap) -> Response {
+    assets::serve(&path, &headers)
+}
+
+/// The policy every response carries. Scripts and styles only from this origin (so a markup
+/// SSID that slipped past escaping still could not run), no framing, no referrer leaking the
+/// device's address to anything outside.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+                   frame-ancestors 'none'";
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    resp
+}
+
+/// Serves the UI on `listen` until `shutdown` is cancelled, then stops accepting and lets
+/// requests in flight finish.
+pub async fn serve(
+    listen: SocketAddr,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| {
+            format!(
+                "could not listen on {listen} for the web UI: is another PiWardrive (or another \
+             server) using that port? Choose another address with the listen setting"
+            )
+        })?;
+    let local = listener
+        .local_addr()
+        .context("reading the web UI's listening address")?;
+    tracing::info!("web UI listening on http://{local}/");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+        .context("the web UI server failed")?;
+    tracing::info!("web UI stopped");
+    Ok(())
+}

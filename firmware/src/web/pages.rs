@@ -1,0 +1,401 @@
+//! The HTML pages: the network list (full page or htmx fragment) and the network detail.
+//!
+//! Handlers turn store records into small view structs of ready-to-print strings, so the
+//! templates hold no logic beyond loops and `if`s, and every piece of air data reaches them
+//! as an [`SsidView`] or a string that askama will HTML-escape.
+
+use std::str::FromStr;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+
+use super::assets::URLS;
+use super::escape::{SsidView, display_ssid};
+use super::format::{self, SecurityDetail};
+use super::{AppState, PAGE_SIZE, WebError};
+use crate::dot11::MacAddr;
+use crate::model::{ApRecord, Fix, Observation};
+
+/// One entry of the main navigation.
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    /// Built yet; the others are shown greyed out so the layout is the final one.
+    pub enabled: bool,
+    pub current: bool,
+}
+
+/// The pages of DESIGN.md section 7, in menu order.
+const NAV: [(&str, &str, bool); 10] = [
+    ("/", "Dashboard", false),
+    ("/networks", "Networks", true),
+    ("/map", "Map", false),
+    ("/channels", "Channels", false),
+    ("/sessions", "Sessions", false),
+    ("/exports", "Exports", false),
+    ("/alerts", "Alerts", false),
+    ("/system", "System", false),
+    ("/settings", "Settings", false),
+    ("/login", "Log in", false),
+];
+
+/// What `base.html` needs: asset URLs and the navigation with the current page marked.
+pub struct Layout {
+    pub css_url: &'static str,
+    pub htmx_url: &'static str,
+    pub version: &'static str,
+    pub nav: Vec<NavItem>,
+}
+
+impl Layout {
+    fn new(current: &str) -> Layout {
+        Layout {
+            css_url: &URLS.css,
+            htmx_url: &URLS.htmx,
+            version: env!("CARGO_PKG_VERSION"),
+            nav: NAV
+                .iter()
+                .map(|&(href, label, enabled)| NavItem {
+                    href,
+                    label,
+                    enabled,
+                    current: href == current,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// List order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Newest first by first sighting.
+    #[default]
+    First,
+    /// Most recently heard first.
+    Last,
+}
+
+impl Sort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::First => "first",
+            Sort::Last => "last",
+        }
+    }
+}
+
+/// `?page=N&sort=first|last`; pages count from 1.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+pub struct ListParams {
+    pub page: Option<u64>,
+    pub sort: Option<Sort>,
+}
+
+/// One page of the list, as read from the store.
+pub struct Listing {
+    pub total: u64,
+    /// 1-based, as asked for (may be past the last page, which is then empty).
+    pub page: u64,
+    /// At least 1, so "page 1 of 1" reads right for an empty store.
+    pub pages: u64,
+    pub sort: Sort,
+    pub aps: Vec<ApRecord>,
+}
+
+impl Listing {
+    pub async fn read(state: &AppState, params: ListParams) -> Result<Listing, WebError> {
+        let page = params.page.unwrap_or(1).max(1);
+        let sort = params.sort.unwrap_or_default();
+        let offset = (page - 1).saturating_mul(PAGE_SIZE as u64);
+        // The count and the page are two snapshots; a commit in between can only make the
+        // count a little stale, which the next refresh fixes.
+        let (total, aps) = state
+            .read(move |s| {
+                let total = s.ap_count()?;
+                let aps = match sort {
+                    Sort::First => s.aps_by_first_seen(offset, PAGE_SIZE)?,
+                    Sort::Last => s.aps_by_last_seen(offset, PAGE_SIZE)?,
+                };
+                Ok((total, aps))
+            })
+            .await?;
+        Ok(Listing {
+            total,
+            page,
+            pages: total.div_ceil(PAGE_SIZE as u64).max(1),
+            sort,
+            aps,
+        })
+    }
+
+    fn href(&self, page: u64) -> String {
+        match self.sort {
+            Sort::First => format!("/networks?page={page}"),
+            Sort::Last => format!("/networks?page={page}&sort=last"),
+        }
+    }
+}
+
+/// One row of the list.
+pub struct NetworkRow {
+    pub bssid: String,
+    pub ssid: SsidView,
+    pub channel: Option<u16>,
+    pub band: &'static str,
+    pub max_signal_dbm: Option<i8>,
+    pub security: String,
+    pub security_css: &'static str,
+    pub vendor: String,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+impl NetworkRow {
+    fn new(ap: &ApRecord) -> NetworkRow {
+        let security = format::security_class(&ap.security);
+        NetworkRow {
+            bssid: ap.bssid.to_string(),
+            ssid: SsidView::new(ap.ssid.as_deref(), ap.hidden),
+            channel: ap.channel,
+            band: format::band(ap.band),
+            max_signal_dbm: ap.best_signal_dbm,
+            security_css: format::security_css(&security),
+            security,
+            vendor: format::vendor(ap),
+            first_seen: format::time_short(ap.first_seen),
+            last_seen: format::time_short(ap.last_seen),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "networks.html", blocks = ["list"])]
+pub struct NetworksPage {
+    pub layout: Layout,
+    pub sort: &'static str,
+    pub total: u64,
+    pub page: u64,
+    pub pages: u64,
+    pub rows: Vec<NetworkRow>,
+    pub prev_href: Option<String>,
+    pub next_href: Option<String>,
+}
+
+/// True for an htmx request that wants a fragment. A history restore (back button after an
+/// htmx navigation) also carries `HX-Request` but needs the whole page.
+fn wants_fragment(headers: &HeaderMap) -> bool {
+    let is = |name: &str| headers.get(name).is_some_and(|v| v.as_bytes() == b"true");
+    is("hx-request") && !is("hx-history-restore-request")
+}
+
+pub async fn networks(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    let l = Listing::read(&state, params).await?;
+    let page = NetworksPage {
+        layout: Layout::new("/networks"),
+        sort: l.sort.as_str(),
+        total: l.total,
+        page: l.page,
+        pages: l.pages,
+        rows: l.aps.iter().map(NetworkRow::new).collect(),
+        prev_href: (l.page > 1).then(|| l.href((l.page - 1).min(l.pages))),
+        next_href: (l.page < l.pages).then(|| l.href(l.page + 1)),
+    };
+    let html = if wants_fragment(&headers) {
+        page.as_list().render()?
+    } else {
+        page.render()?
+    };
+    let mut resp = Html(html).into_response();
+    // The same URL answers with a page or a fragment: caches must keep them apart.
+    resp.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("HX-Request"));
+    Ok(resp)
+}
+
+/// One SSID-history entry.
+pub struct HistoryRow {
+    pub ssid: SsidView,
+    pub count: u64,
+    pub first_seen: String,
+    pub last_seen: String,
+}
+
+/// One sighting.
+pub struct SightingRow {
+    pub time: String,
+    pub signal: String,
+    pub channel: String,
+    pub fix: String,
+}
+
+fn fix_text(f: &Fix) -> String {
+    format!("{:.6}, {:.6} ±{:.0} m", f.lat, f.lon, f.accuracy_m)
+}
+
+fn opt_text<T: ToString>(v: Option<T>) -> String {
+    v.map_or_else(|| "–".to_owned(), |v| v.to_string())
+}
+
+impl SightingRow {
+    fn new(o: &Observation) -> SightingRow {
+        SightingRow {
+            time: format::time_short(o.time),
+            signal: opt_text(o.signal_dbm),
+            channel: opt_text(o.channel),
+            fix: o.fix.as_ref().map_or_else(|| "no fix".to_owned(), fix_text),
+        }
+    }
+}
+
+/// Everything the detail page shows about one AP.
+pub struct ApView {
+    pub bssid: String,
+    pub ssid: SsidView,
+    pub hidden: bool,
+    pub history: Vec<HistoryRow>,
+    pub channel: Option<u16>,
+    pub freq_mhz: Option<u16>,
+    pub band: &'static str,
+    pub width_mhz: Option<u16>,
+    pub phy: &'static str,
+    pub heard_channels: String,
+    pub security: String,
+    pub security_css: &'static str,
+    pub sec: SecurityDetail,
+    pub vendor: String,
+    pub country: String,
+    pub mesh_id: Option<SsidView>,
+    pub ibss: bool,
+    pub first_seen: String,
+    pub first_seen_iso: String,
+    pub last_seen: String,
+    pub last_seen_iso: String,
+    pub beacons: u64,
+    pub probe_responses: u64,
+    pub data_frames: u64,
+    pub max_signal_dbm: Option<i8>,
+    pub last_signal_dbm: Option<i8>,
+    pub best_fix: Option<String>,
+    pub client_count: u32,
+}
+
+impl ApView {
+    fn new(ap: &ApRecord) -> ApView {
+        let security = format::security_class(&ap.security);
+        ApView {
+            bssid: ap.bssid.to_string(),
+            ssid: SsidView::new(ap.ssid.as_deref(), ap.hidden),
+            hidden: ap.hidden,
+            history: ap
+                .ssid_history
+                .iter()
+                .map(|h| HistoryRow {
+                    // An empty history entry is the hidden (blank) SSID itself.
+                    ssid: SsidView::new(Some(&h.ssid), h.ssid.iter().all(|&b| b == 0)),
+                    count: h.count,
+                    first_seen: format::time_short(h.first_seen),
+                    last_seen: format::time_short(h.last_seen),
+                })
+                .collect(),
+            channel: ap.channel,
+            freq_mhz: ap.freq_mhz,
+            band: format::band(ap.band),
+            width_mhz: ap.width_mhz,
+            phy: format::phy(ap.phy),
+            heard_channels: ap
+                .heard_channels
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            security_css: format::security_css(&security),
+            security,
+            sec: SecurityDetail::new(&ap.security),
+            vendor: format::vendor(ap),
+            // The country element is air data too; its third byte (indoor/outdoor) is
+            // rarely meaningful, so only the two letters are shown.
+            country: ap
+                .country
+                .map_or_else(|| "–".to_owned(), |c| display_ssid(&c[..2])),
+            mesh_id: ap.mesh_id.as_deref().map(|m| SsidView::new(Some(m), false)),
+            ibss: ap.ibss,
+            first_seen: format::time_short(ap.first_seen),
+            first_seen_iso: format::time_iso(ap.first_seen),
+            last_seen: format::time_short(ap.last_seen),
+            last_seen_iso: format::time_iso(ap.last_seen),
+            beacons: ap.beacons,
+            probe_responses: ap.probe_responses,
+            data_frames: ap.data_frames,
+            max_signal_dbm: ap.best_signal_dbm,
+            last_signal_dbm: ap.last_signal_dbm,
+            best_fix: ap.best_fix.as_ref().map(fix_text),
+            client_count: ap.client_count,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "network.html")]
+pub struct NetworkPage {
+    pub layout: Layout,
+    pub ap: ApView,
+    pub sightings: Vec<SightingRow>,
+}
+
+/// Sightings listed on the detail page (the chart and map come later).
+const SIGHTINGS_SHOWN: usize = 20;
+
+pub async fn network(
+    State(state): State<AppState>,
+    Path(bssid): Path<String>,
+) -> Result<Response, WebError> {
+    let Ok(mac) = MacAddr::from_str(&bssid) else {
+        return not_found_page(
+            "That is not a BSSID (expected six hex octets, like 00:11:22:aa:bb:cc).",
+        );
+    };
+    let found = state
+        .read(move |s| match s.ap(mac)? {
+            Some(ap) => Ok(Some((ap, s.observations_for(mac, SIGHTINGS_SHOWN)?))),
+            None => Ok(None),
+        })
+        .await?;
+    let Some((ap, obs)) = found else {
+        return not_found_page(&format!("No network with BSSID {mac} has been recorded."));
+    };
+    let page = NetworkPage {
+        layout: Layout::new("/networks"),
+        ap: ApView::new(&ap),
+        sightings: obs.iter().map(SightingRow::new).collect(),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html")]
+pub struct NotFoundPage<'a> {
+    pub layout: Layout,
+    pub message: &'a str,
+}
+
+fn not_found_page(message: &str) -> Result<Response, WebError> {
+    let page = NotFoundPage {
+        layout: Layout::new(""),
+        message,
+    };
+    Ok((StatusCode::NOT_FOUND, Html(page.render()?)).into_response())
+}
+
+/// Any path no route matches.
+pub async fn not_found() -> Result<Response, WebError> {
+    not_found_page("There is no page at this address.")
+}

@@ -1,0 +1,564 @@
+//! Router-level tests of the web UI: real requests through `router` against a temporary store.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use axum::response::Response;
+use tower::ServiceExt as _;
+
+use super::{AppState, router};
+use crate::dot11::MacAddr;
+use crate::model::{ApRecord, Band, Observation, ObservationKind, Phy, Security, SsidSeen};
+use crate::store::{Batch, Store, StoreWriter};
+
+/// 2026-11-27 00:00:00 UTC, in microseconds.
+const T0: i64 = 1_795_737_600_000_000;
+const MINUTE: i64 = 60_000_000;
+
+fn ap(i: u64, ssid: &[u8]) -> ApRecord {
+    ApRecord {
+        bssid: MacAddr::from_u64(0x0200_0000_0000 + i),
+        ssid: Some(ssid.to_vec()),
+        ssid_history: vec![SsidSeen {
+            ssid: ssid.to_vec(),
+            count: 10,
+            first_seen: T0,
+            last_seen: T0 + MINUTE,
+        }],
+        hidden: false,
+        channel: Some(6),
+        freq_mhz: Some(2437),
+        band: Some(Band::B2_4),
+        width_mhz: Some(20),
+        phy: Phy::N,
+        heard_channels: vec![1, 6, 11],
+        security: Security {
+            privacy: true,
+            wpa: true,
+            rsn_akms: 1 << 2,
+            rsn_pairwise: 1 << 4,
+            rsn_group: 1 << 4,
+            ..Default::default()
+        },
+        vendor: Some("Acme Radio Ltd".into()),
+        country: Some(*b"DE "),
+        mesh_id: None,
+        ibss: false,
+        // AP i was first seen at minute i, last seen in reverse order, so the two sorts differ.
+        first_seen: T0 + i as i64 * MINUTE,
+        last_seen: T0 + (1000 - i as i64) * MINUTE,
+        beacons: 100 + i,
+        probe_responses: 3,
+        data_frames: 7,
+        best_signal_dbm: Some(-40 - (i % 50) as i8),
+        best_fix: None,
+        last_signal_dbm: Some(-70),
+        client_count: 2,
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    state: AppState,
+}
+
+fn fixture(aps: Vec<ApRecord>, observations: Vec<Observation>) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("store.redb")).unwrap();
+    let w = StoreWriter::spawn(store.clone());
+    w.send(Batch {
+        aps,
+        observations,
+        ..Default::default()
+    })
+    .unwrap();
+    w.flush().unwrap();
+    Fixture {
+        _dir: dir,
+        state: AppState::new(store),
+    }
+}
+
+fn numbered(n: u64) -> Vec<ApRecord> {
+    (0..n)
+        .map(|i| ap(i, format!("net-{i:03}").as_bytes()))
+        .collect()
+}
+
+async fn send(state: &AppState, req: Request<Body>) -> Response {
+    router(state.clone()).oneshot(req).await.unwrap()
+}
+
+async fn get(state: &AppState, uri: &str) -> Response {
+    send(state, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+async fn body(resp: Response) -> String {
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+async fn get_ok(state: &AppState, uri: &str) -> String {
+    let resp = get(state, uri).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{uri}");
+    body(resp).await
+}
+
+fn header(resp: &Response, name: header::HeaderName) -> &str {
+    resp.headers()
+        .get(&name)
+        .unwrap_or_else(|| panic!("no {name} header"))
+        .to_str()
+        .unwrap()
+}
+
+/// The SSIDs of the list's rows, in page order (each row's SSID cell holds plain text here).
+fn row_ssids(html: &str) -> Vec<&str> {
+    html.split("<td class=\"ssid\">")
+        .skip(1)
+        .map(|s| &s[..s.find("</td>").unwrap()])
+        .collect()
+}
+
+#[tokio::test]
+async fn root_redirects_to_the_network_list() {
+    let f = fixture(vec![], vec![]);
+    let resp = get(&f.state, "/").await;
+    assert!(resp.status().is_redirection());
+    assert_eq!(header(&resp, header::LOCATION), "/networks");
+}
+
+#[tokio::test]
+async fn empty_store_renders_an_empty_list() {
+    let f = fixture(vec![], vec![]);
+    let html = get_ok(&f.state, "/networks").await;
+    assert!(html.contains("No networks recorded yet"));
+    assert!(html.contains("<strong>0</strong> networks"));
+    assert!(!html.contains("rel=\"next\""));
+}
+
+#[tokio::test]
+async fn list_is_newest_first_and_paged() {
+    let f = fixture(numbered(120), vec![]);
+
+    let p1 = get_ok(&f.state, "/networks").await;
+    assert!(p1.starts_with("<!doctype html>"));
+    assert!(p1.contains("<strong>120</strong> networks · page 1 of 3"));
+    let rows = row_ssids(&p1);
+    assert_eq!(rows.len(), 50);
+    assert_eq!(rows[0], "net-119");
+    assert_eq!(rows[49], "net-070");
+    // Every row links to its detail page; the row shows the advertised channel, band,
+    // signal, security class, vendor and both times.
+    assert!(p1.contains("<a href=\"/networks/02:00:00:00:00:77\">02:00:00:00:00:77</a>"));
+    for needle in [
+        "<td class=\"ch\">6</td>",
+        "<td class=\"band\">2.4 GHz</td>",
+        "<td class=\"sig\">-59</td>",
+        "<td class=\"sec sec-good\">WPA/WPA2</td>",
+        "<td class=\"vendor\">Acme Radio Ltd</td>",
+        "<td class=\"first\">2026-11-27 01:59:00</td>",
+        "<td class=\"last\">2026-11-27 14:41:00</td>",
+    ] {
+        assert!(p1.contains(needle), "{needle}");
+    }
+    assert!(!p1.contains("rel=\"prev\""));
+    assert!(p1.contains("rel=\"next\" href=\"/networks?page=2\""));
+
+    let p2 = get_ok(&f.state, "/networks?page=2").await;
+    let rows = row_ssids(&p2);
+    assert_eq!((rows.len(), rows[0], rows[49]), (50, "net-069", "net-020"));
+    assert!(p2.contains("rel=\"prev\" href=\"/networks?page=1\""));
+    assert!(p2.contains("rel=\"next\" href=\"/networks?page=3\""));
+
+    let p3 = get_ok(&f.state, "/networks?page=3").await;
+    let rows = row_ssids(&p3);
+    assert_eq!((rows.len(), rows[0], rows[19]), (20, "net-019", "net-000"));
+    assert!(!p3.contains("rel=\"next\""));
+
+    // Past the end: an empty page that links back, not an error.
+    let p9 = get_ok(&f.state, "/networks?page=9").await;
+    assert!(row_ssids(&p9).is_empty());
+    assert!(p9.contains("No networks on this page"));
+    assert!(p9.contains("rel=\"prev\" href=\"/networks?page=3\""));
+    // page=0 is page 1.
+    assert_eq!(
+        row_ssids(&get_ok(&f.state, "/networks?page=0").await)[0],
+        "net-119"
+    );
+}
+
+#[tokio::test]
+async fn sort_by_last_seen() {
+    let f = fixture(numbered(60), vec![]);
+    let html = get_ok(&f.state, "/networks?sort=last").await;
+    let rows = row_ssids(&html);
+    // Last seen runs backwards from first seen in the fixture.
+    assert_eq!((rows[0], rows[49]), ("net-000", "net-049"));
+    assert!(html.contains("rel=\"next\" href=\"/networks?page=2&#38;sort=last\""));
+    let p2 = get_ok(&f.state, "/networks?page=2&sort=last").await;
+    assert_eq!(
+        row_ssids(&p2),
+        [
+            "net-050", "net-051", "net-052", "net-053", "net-054", "net-055", "net-056", "net-057",
+            "net-058", "net-059"
+        ]
+    );
+    let bad = get(&f.state, "/networks?sort=sideways").await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn htmx_request_gets_only_the_list_fragment() {
+    let f = fixture(numbered(120), vec![]);
+    let req = Request::get("/networks?page=2")
+        .header("HX-Request", "true")
+        .body(Body::empty())
+        .unwrap();
+    let resp = send(&f.state, req).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(header(&resp, header::VARY).contains("HX-Request"));
+    let frag = body(resp).await;
+    assert!(
+        !frag.contains("<html") && !frag.contains("<head") && !frag.contains("<nav class=\"nav\"")
+    );
+    assert!(
+        !frag.contains("id=\"netlist\""),
+        "the fragment is the inside of #netlist"
+    );
+    let rows = row_ssids(&frag);
+    assert_eq!((rows.len(), rows[0]), (50, "net-069"));
+    assert!(frag.contains("page 2 of 3"));
+    // The pager inside the fragment keeps working both ways: plain href and hx-get.
+    assert!(
+        frag.contains(
+            "href=\"/networks?page=3\" hx-get=\"/networks?page=3\" hx-target=\"#netlist\""
+        )
+    );
+
+    // The full page wraps the same fragment in #netlist, so the swap target exists.
+    let full = get_ok(&f.state, "/networks?page=2").await;
+    assert!(full.contains("<section id=\"netlist\""));
+    assert!(full.contains(frag.trim()));
+
+    // A history restore (back button) needs the whole page even though it is an htmx request.
+    let req = Request::get("/networks?page=2")
+        .header("HX-Request", "true")
+        .header("HX-History-Restore-Request", "true")
+        .body(Body::empty())
+        .unwrap();
+    assert!(body(send(&f.state, req).await).await.contains("<html"));
+}
+
+/// SSIDs an attacker can broadcast.
+fn hostile() -> Vec<ApRecord> {
+    let mut gbk = ap(1, &[0xb2, 0xe2, 0xca, 0xd4]);
+    gbk.first_seen = T0 + 3 * MINUTE;
+    let mut nul = ap(2, b"a\0b\0");
+    nul.first_seen = T0 + 2 * MINUTE;
+    let mut script = ap(3, b"<script>alert(1)</script>");
+    script.first_seen = T0 + MINUTE;
+    let mut attr = ap(4, b"\"'><img src=x onerror=alert(2)>&amp;");
+    attr.first_seen = T0;
+    let mut hidden = ap(5, b"");
+    hidden.ssid = None;
+    hidden.hidden = true;
+    hidden.first_seen = T0 - MINUTE;
+    vec![gbk, nul, script, attr, hidden]
+}
+
+#[tokio::test]
+async fn hostile_ssids_are_escaped_in_html() {
+    let f = fixture(hostile(), vec![]);
+    let html = get_ok(&f.state, "/networks").await;
+    assert!(
+        !html.contains("<script>alert"),
+        "markup from the air must not be live"
+    );
+    assert!(!html.contains("<img"));
+    assert!(
+        html.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+            || html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
+    // Quotes are escaped too, so an SSID cannot leave an attribute either.
+    assert!(!html.contains("\"'>"));
+    // `&amp;` in an SSID shows as the five characters, i.e. is escaped again.
+    assert!(html.contains("&#38;amp;") || html.contains("&amp;amp;"));
+    let rows = row_ssids(&html);
+    assert_eq!(rows[0], r#"<span class="esc">\xb2\xe2\xca\xd4</span>"#);
+    assert_eq!(
+        rows[1],
+        r#"a<span class="esc">\x00</span>b<span class="esc">\x00</span>"#
+    );
+    assert_eq!(rows[4], r#"<span class="tag">(hidden)</span>"#);
+
+    // The detail page applies the same rules, including in the SSID history and the title.
+    let detail = get_ok(&f.state, "/networks/02:00:00:00:00:03").await;
+    assert!(!detail.contains("<script>alert"));
+    assert!(detail.contains("&#60;script&#62;") || detail.contains("&lt;script&gt;"));
+    let gbk = get_ok(&f.state, "/networks/02:00:00:00:00:01").await;
+    assert_eq!(
+        gbk.matches(r#"<span class="esc">\xb2\xe2\xca\xd4</span>"#)
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn hostile_ssids_are_escaped_in_json() {
+    let f = fixture(hostile(), vec![]);
+    let resp = get(&f.state, "/api/v1/networks").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(header(&resp, header::CONTENT_TYPE).starts_with("application/json"));
+    let v: serde_json::Value = serde_json::from_str(&body(resp).await).unwrap();
+    assert_eq!(v["total"], 5);
+    assert_eq!(v["page"], 1);
+    assert_eq!(v["per_page"], 50);
+    assert_eq!(v["sort"], "first");
+    let n = v["networks"].as_array().unwrap();
+    assert_eq!(n.len(), 5);
+    assert_eq!(n[0]["bssid"], "02:00:00:00:00:01");
+    assert_eq!(n[0]["ssid"], r"\xb2\xe2\xca\xd4");
+    assert_eq!(n[0]["ssid_hex"], "b2e2cad4");
+    assert_eq!(n[1]["ssid"], r"a\x00b\x00");
+    assert_eq!(n[1]["ssid_hex"], "61006200");
+    assert_eq!(n[2]["ssid"], "<script>alert(1)</script>");
+    assert_eq!(n[4]["ssid"], serde_json::Value::Null);
+    assert_eq!(n[4]["hidden"], true);
+    assert_eq!(n[0]["security"], "WPA/WPA2");
+    assert_eq!(n[0]["band"], "2.4 GHz");
+    assert_eq!(n[0]["channel"], 6);
+    assert_eq!(n[0]["first_seen"], "2026-11-27T00:03:00Z");
+    assert_eq!(n[0]["first_seen_us"], T0 + 3 * MINUTE);
+}
+
+#[tokio::test]
+async fn json_pages_match_the_html_pages() {
+    let f = fixture(numbered(120), vec![]);
+    let v: serde_json::Value =
+        serde_json::from_str(&get_ok(&f.state, "/api/v1/networks?page=3&sort=first").await)
+            .unwrap();
+    assert_eq!(
+        (v["total"].as_u64(), v["pages"].as_u64()),
+        (Some(120), Some(3))
+    );
+    let n = v["networks"].as_array().unwrap();
+    assert_eq!((n.len(), n[0]["ssid"].as_str()), (20, Some("net-019")));
+    let v: serde_json::Value =
+        serde_json::from_str(&get_ok(&f.state, "/api/v1/networks?sort=last").await).unwrap();
+    assert_eq!(v["networks"][0]["ssid"], "net-000");
+}
+
+#[tokio::test]
+async fn detail_page_lists_the_record() {
+    let mut a = ap(7, b"Home");
+    a.ssid_history.push(SsidSeen {
+        ssid: b"Home-5G".to_vec(),
+        count: 4,
+        first_seen: T0,
+        last_seen: T0,
+    });
+    a.security.rsn_akms |= 1 << 8;
+    let obs = Observation {
+        seq: 1,
+        session_id: 1,
+        kind: ObservationKind::Ap,
+        mac: a.bssid,
+        time: T0 + 5 * MINUTE,
+        signal_dbm: Some(-61),
+        channel: Some(6),
+        freq_mhz: Some(2437),
+        fix: None,
+    };
+    let f = fixture(vec![a], vec![obs]);
+    let html = get_ok(&f.state, "/networks/02:00:00:00:00:07").await;
+    for needle in [
+        "<title>02:00:00:00:00:07 · PiWardrive</title>",
+        "Home-5G",
+        "WPA/WPA2/WPA3",
+        "PSK, SAE",
+        "CCMP-128",
+        "1, 6, 11",
+        "2437 MHz",
+        "n (Wi-Fi 4)",
+        "<dd>107</dd>",
+        "2026-11-27 00:05:00",
+        "-61",
+        "DE",
+    ] {
+        assert!(html.contains(needle), "{needle} missing");
+    }
+    // Upper case and dashes are accepted too; the page always shows the canonical form.
+    get_ok(&f.state, "/networks/02-00-00-00-00-07").await;
+}
+
+#[tokio::test]
+async fn detail_page_404s_for_unknown_or_invalid_bssids() {
+    let f = fixture(numbered(1), vec![]);
+    for uri in [
+        "/networks/02:00:00:00:00:99",
+        "/networks/not-a-mac",
+        "/networks/02:00:00:00:00:00:00",
+        "/networks/%3Cscript%3E",
+        "/no/such/page",
+    ] {
+        let resp = get(&f.state, uri).await;
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{uri}");
+        let html = body(resp).await;
+        assert!(html.contains("<h1>Not found</h1>"), "{uri}");
+        assert!(!html.contains("<script>"));
+    }
+}
+
+#[tokio::test]
+async fn health_answers_ok() {
+    let f = fixture(vec![], vec![]);
+    let resp = get(&f.state, "/api/v1/system/health").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(body(resp).await, r#"{"status":"ok"}"#);
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let f = fixture(vec![], vec![]);
+    for uri in ["/networks", "/api/v1/system/health", "/nope"] {
+        let resp = get(&f.state, uri).await;
+        let csp = header(&resp, header::CONTENT_SECURITY_POLICY);
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe"),
+            "{uri}"
+        );
+        assert_eq!(header(&resp, header::X_CONTENT_TYPE_OPTIONS), "nosniff");
+    }
+}
+
+/// The asset URLs a page links to (`href`/`src` under /static/).
+fn static_links(html: &str) -> Vec<String> {
+    html.match_indices("\"/static/")
+        .map(|(i, _)| {
+            let rest = &html[i + 1..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn static_assets_are_served_with_type_and_cache_headers() {
+    let f = fixture(vec![], vec![]);
+    let html = get_ok(&f.state, "/networks").await;
+    let links = static_links(&html);
+    assert_eq!(links.len(), 2, "{links:?}");
+    for link in &links {
+        let resp = get(&f.state, link).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{link}");
+        let ct = header(&resp, header::CONTENT_TYPE);
+        if link.ends_with(".css") {
+            assert_eq!(ct, "text/css; charset=utf-8");
+        } else {
+            assert!(link.ends_with(".js"));
+            assert_eq!(ct, "text/javascript; charset=utf-8");
+        }
+        assert_eq!(
+            header(&resp, header::CACHE_CONTROL),
+            "public, max-age=31536000, immutable"
+        );
+    }
+
+    // The plain name works too, but must be revalidated.
+    let resp = get(&f.state, "/static/app.css").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(header(&resp, header::CACHE_CONTROL), "no-cache");
+    let etag = header(&resp, header::ETAG).to_owned();
+    let req = Request::get("/static/app.css")
+        .header(header::IF_NONE_MATCH, &etag)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&f.state, req).await.status(), StatusCode::NOT_MODIFIED);
+
+    // htmx goes out gzipped to browsers that take it (all of them), plain otherwise.
+    let js = links.iter().find(|l| l.contains("htmx")).unwrap();
+    let req = Request::get(js.as_str())
+        .header(header::ACCEPT_ENCODING, "gzip, deflate, br")
+        .body(Body::empty())
+        .unwrap();
+    let resp = send(&f.state, req).await;
+    assert_eq!(header(&resp, header::CONTENT_ENCODING), "gzip");
+    assert!(header(&resp, header::VARY).contains("Accept-Encoding"));
+    let gz = body_len(resp).await;
+    let plain = body_len(get(&f.state, js).await).await;
+    assert!(gz < plain / 2, "gzip {gz} vs plain {plain}");
+
+    let lic = get(&f.state, "/static/vendor/htmx.LICENSE").await;
+    assert_eq!(
+        header(&lic, header::CONTENT_TYPE),
+        "text/plain; charset=utf-8"
+    );
+    assert!(body(lic).await.contains("Zero-Clause BSD"));
+
+    for missing in [
+        "/static/nope.css",
+        "/static/app.0000000000.css",
+        "/static/../Cargo.toml",
+        "/static/vendor/htmx.min.js.gz",
+    ] {
+        assert_eq!(
+            get(&f.state, missing).await.status(),
+            StatusCode::NOT_FOUND,
+            "{missing}"
+        );
+    }
+}
+
+async fn body_len(resp: Response) -> usize {
+    axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test]
+async fn pages_are_light_and_self_contained() {
+    // A full page of 50 networks with long SSIDs and vendors, as on a busy street.
+    let aps: Vec<ApRecord> = (0..60)
+        .map(|i| {
+            let mut a = ap(
+                i,
+                format!("{i:02}-a-rather-long-network-name-xx").as_bytes(),
+            );
+            a.vendor = Some("Some Very Long Vendor Name Electronics Co., Ltd.".into());
+            a
+        })
+        .collect();
+    let f = fixture(aps, vec![]);
+    let html = get_ok(&f.state, "/networks").await;
+    assert_eq!(row_ssids(&html).len(), 50);
+    let mut assets = 0;
+    let mut assets_gz = 0;
+    for link in static_links(&html) {
+        assets += body_len(get(&f.state, &link).await).await;
+        let req = Request::get(link.as_str())
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .body(Body::empty())
+            .unwrap();
+        assets_gz += body_len(send(&f.state, req).await).await;
+    }
+    let css = body_len(get(&f.state, "/static/app.css").await).await;
+    eprintln!(
+        "page weight: html {} B (50 rows), css {css} B, html+css+js {} B raw, {} B as sent to a \
+         gzip-capable browser (html uncompressed)",
+        html.len(),
+        html.len() + assets,
+        html.len() + assets_gz
+    );
+    assert!(html.len() < 40_000, "html {} B", html.len());
+    assert!(css < 8_000, "css {css} B");
+    assert!(html.len() + assets < 110_000);
+    // Nothing is fetched from elsewhere: no CDN, no web fonts, no absolute URLs.
+    for page in [html, get_ok(&f.state, "/networks/02:00:00:00:00:01").await] {
+        assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("\"//"));
+    }
+    let css_text = get_ok(&f.state, "/static/app.css").await;
+    assert!(!css_text.contains("url(") && !css_text.contains("@import"));
+}
