@@ -150,3 +150,240 @@ fn split_fcs(radio: RadioInfo, frame: &[u8]) -> Result<Captured<'_>> {
         fcs,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capfile::CapReader;
+    use crate::radiotap::tests::{HTC_FRAME1, TEST1_FRAME102};
+
+    #[test]
+    fn radiotap_with_fcs_at_end_is_checked_and_stripped() {
+        let c = decode_link(LinkType::Radiotap, &TEST1_FRAME102).unwrap();
+        assert_eq!(c.fcs, FcsStatus::Good);
+        assert_eq!(c.frame.len(), 72 - 38 - 4);
+        assert_eq!(c.frame[0], 0xb0);
+        assert_eq!(c.radio.freq_mhz, Some(2437));
+        assert_eq!(c.radio.signal_dbm, Some(-77));
+        assert_eq!(c.radio.combined_signal_dbm, Some(-76));
+        assert_eq!(c.radio.antenna_count, 2);
+        assert_eq!(c.radio.tsft, Some(48_391_001));
+        assert!(c.radio.fcs_at_end);
+    }
+
+    #[test]
+    fn a_damaged_frame_has_a_bad_fcs() {
+        let mut data = TEST1_FRAME102;
+        data[50] ^= 0x01;
+        let c = decode_link(LinkType::Radiotap, &data).unwrap();
+        assert_eq!(c.fcs, FcsStatus::Bad);
+        assert_eq!(c.frame.len(), 30);
+        // A damaged FCS itself, too.
+        let mut data = TEST1_FRAME102;
+        data[71] ^= 0x80;
+        assert_eq!(
+            decode_link(LinkType::Radiotap, &data).unwrap().fcs,
+            FcsStatus::Bad
+        );
+    }
+
+    #[test]
+    fn fcs_flag_on_a_frame_shorter_than_the_fcs_is_truncated() {
+        for len in 38..42 {
+            assert_eq!(
+                decode_link(LinkType::Radiotap, &TEST1_FRAME102[..len]).unwrap_err(),
+                Error::Truncated
+            );
+        }
+        // Four bytes: an empty frame whose FCS cannot match its (empty) body's CRC of 0.
+        let c = decode_link(LinkType::Radiotap, &TEST1_FRAME102[..42]).unwrap();
+        assert!(c.frame.is_empty());
+        assert_eq!(c.fcs, FcsStatus::Bad);
+    }
+
+    #[test]
+    fn without_fcs_flag_the_frame_is_left_whole() {
+        let mut data = HTC_FRAME1.to_vec();
+        data.extend_from_slice(&[0x88, 0x41, 0, 0]);
+        let c = decode_link(LinkType::Radiotap, &data).unwrap();
+        assert_eq!(c.fcs, FcsStatus::Absent);
+        assert_eq!(c.frame, &[0x88, 0x41, 0, 0]);
+        assert_eq!(c.radio.signal_dbm, Some(-45));
+        assert_eq!(c.radio.freq_mhz, Some(5180));
+    }
+
+    #[test]
+    fn bare_80211_has_no_radio_info_and_no_fcs() {
+        let c = decode_link(LinkType::Ieee80211, &[0x80, 0, 1, 2]).unwrap();
+        assert_eq!(c.radio, RadioInfo::default());
+        assert_eq!(c.frame, &[0x80, 0, 1, 2]);
+        assert_eq!(c.fcs, FcsStatus::Absent);
+    }
+
+    #[test]
+    fn ppi_with_80211_payload_and_fcs() {
+        let body = [0x80u8, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+        let mut data = ppi::tests::common_header(ppi::common_flags::FCS_PRESENT, -60, 105);
+        data.extend_from_slice(&body);
+        data.extend_from_slice(&fcs::crc32(&body).to_le_bytes());
+        let c = decode_link(LinkType::Ppi, &data).unwrap();
+        assert_eq!(c.fcs, FcsStatus::Good);
+        assert_eq!(c.frame, &body);
+        assert_eq!(c.radio.freq_mhz, Some(2437));
+        assert_eq!(c.radio.signal_dbm, Some(-60));
+        // Without the FCS flag the last four bytes belong to the frame.
+        let mut data = ppi::tests::common_header(0, -60, 105);
+        data.extend_from_slice(&body);
+        let c = decode_link(LinkType::Ppi, &data).unwrap();
+        assert_eq!(c.fcs, FcsStatus::Absent);
+        assert_eq!(c.frame, &body);
+    }
+
+    #[test]
+    fn ppi_with_radiotap_inside() {
+        let mut data = ppi::tests::common_header(0, -60, 127);
+        data.extend_from_slice(&TEST1_FRAME102);
+        let c = decode_link(LinkType::Ppi, &data).unwrap();
+        assert_eq!(c.fcs, FcsStatus::Good);
+        assert_eq!(c.radio.signal_dbm, Some(-77));
+        assert_eq!(c.frame.len(), 30);
+    }
+
+    #[test]
+    fn ppi_with_another_payload_is_unsupported() {
+        let data = ppi::tests::common_header(0, -60, 1);
+        assert_eq!(
+            decode_link(LinkType::Ppi, &data).unwrap_err(),
+            Error::Unsupported
+        );
+    }
+
+    /// Per capture, what tshark 4.0.17 reports over all its records (`tshark -n -o
+    /// wlan.check_checksum:TRUE -T fields -e wlan_radio.signal_dbm -e wlan_radio.frequency
+    /// -e wlan_radio.channel -e wlan.fcs.status`): how many records carry a signal and the sum
+    /// of those signals, the same for the frequency, and how many FCS were good, bad or absent.
+    /// Records tshark cannot dissect as radio at all are counted as decode errors here.
+    struct Expected {
+        file: &'static str,
+        signals: (usize, i64),
+        freqs: (usize, i64),
+        fcs: (usize, usize, usize),
+        errors: usize,
+    }
+
+    const EXPECTED: &[Expected] = &[
+        Expected {
+            file: "aircrack_test1.pcap",
+            signals: (180, -13438),
+            freqs: (180, 438_660),
+            fcs: (180, 0, 12),
+            errors: 0,
+        },
+        Expected {
+            file: "aircrack_wpa3-psk.pcap",
+            signals: (0, 0),
+            freqs: (24, 57_888),
+            fcs: (0, 0, 24),
+            errors: 0,
+        },
+        Expected {
+            file: "edge/aircrack_80211ad_beacon.pcap",
+            signals: (0, 0),
+            freqs: (1, 60_480),
+            fcs: (0, 0, 1),
+            errors: 0,
+        },
+        Expected {
+            // The record is cut short, so the "FCS" is not the frame's last four bytes.
+            file: "edge/scapy_bad_rsn_parsing_overrides_ssid.pcap",
+            signals: (1, -50),
+            freqs: (1, 2412),
+            fcs: (0, 1, 0),
+            errors: 0,
+        },
+        Expected {
+            file: "edge/tcpdump_ieee802.11_exthdr.pcap",
+            signals: (18, -708),
+            freqs: (18, 43_416),
+            fcs: (18, 0, 8),
+            errors: 0,
+        },
+        Expected {
+            file: "edge/tcpdump_ieee802.11_htc.pcap",
+            signals: (1, -45),
+            freqs: (1, 5180),
+            fcs: (0, 0, 1),
+            errors: 0,
+        },
+        Expected {
+            file: "edge/tcpdump_ieee802.11_meshid.pcap",
+            signals: (3, -112),
+            freqs: (3, 17_235),
+            fcs: (3, 0, 0),
+            errors: 0,
+        },
+        Expected {
+            file: "edge/zeek_radiotap.pcap",
+            signals: (3, -191),
+            freqs: (3, 16_620),
+            fcs: (3, 0, 0),
+            errors: 0,
+        },
+        Expected {
+            file: "edge/tcpdump_radiotap-heapoverflow.pcap",
+            signals: (0, 0),
+            freqs: (0, 0),
+            fcs: (0, 0, 0),
+            errors: 1,
+        },
+        Expected {
+            // Prism: tshark reports channel 7 and signal 0 dBm for all 13 records.
+            file: "aircrack_wpa_prism.cap",
+            signals: (13, 0),
+            freqs: (0, 0),
+            fcs: (0, 0, 13),
+            errors: 0,
+        },
+    ];
+
+    #[test]
+    fn captures_agree_with_tshark() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/pcap/");
+        for expected in EXPECTED {
+            let path = format!("{dir}{}", expected.file);
+            let file = std::fs::File::open(&path).unwrap();
+            let mut reader = CapReader::new(std::io::BufReader::new(file)).unwrap();
+            let (mut signals, mut freqs) = ((0, 0i64), (0, 0i64));
+            let (mut good, mut bad, mut absent, mut errors) = (0, 0, 0, 0);
+            while let Some(record) = reader.next_record() {
+                // A capture cut short mid-record ends the file, as in tshark.
+                let Ok(record) = record else { break };
+                let link = LinkType::from_dlt(record.link).unwrap();
+                match decode_link(link, record.data) {
+                    Ok(c) => {
+                        if let Some(s) = c.radio.signal_dbm {
+                            signals = (signals.0 + 1, signals.1 + i64::from(s));
+                        }
+                        if let Some(f) = c.radio.freq_mhz {
+                            freqs = (freqs.0 + 1, freqs.1 + i64::from(f));
+                        }
+                        if link == LinkType::Prism {
+                            assert_eq!(c.radio.channel, Some(7));
+                        }
+                        match c.fcs {
+                            FcsStatus::Good => good += 1,
+                            FcsStatus::Bad => bad += 1,
+                            FcsStatus::Absent => absent += 1,
+                        }
+                    }
+                    Err(_) => errors += 1,
+                }
+            }
+            let file = expected.file;
+            assert_eq!(signals, expected.signals, "{file}: signals");
+            assert_eq!(freqs, expected.freqs, "{file}: frequencies");
+            assert_eq!((good, bad, absent), expected.fcs, "{file}: FCS");
+            assert_eq!(errors, expected.errors, "{file}: errors");
+        }
+    }
+}

@@ -284,3 +284,117 @@ fn u32_or0(b: &[u8], at: usize) -> u32 {
         byte(b, at + 3),
     ])
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A PPI header built per the PPI 1.0.10 specification (no test capture uses PPI): version
+    /// 0, flags 0, length 32, DLT 105, one 802.11-common field of 20 bytes saying TSF 123456,
+    /// FCS present, 1 Mb/s, 2437 MHz (CCK, 2 GHz), signal -60 dBm, noise -95 dBm.
+    pub(crate) fn common_header(flags: u16, signal: i8, dlt: u32) -> Vec<u8> {
+        let mut h = vec![0u8, 0];
+        h.extend_from_slice(&32u16.to_le_bytes());
+        h.extend_from_slice(&dlt.to_le_bytes());
+        h.extend_from_slice(&field_type::IEEE80211_COMMON.to_le_bytes());
+        h.extend_from_slice(&20u16.to_le_bytes());
+        h.extend_from_slice(&123_456u64.to_le_bytes());
+        h.extend_from_slice(&flags.to_le_bytes());
+        h.extend_from_slice(&2u16.to_le_bytes());
+        h.extend_from_slice(&2437u16.to_le_bytes());
+        h.extend_from_slice(&0x00a0u16.to_le_bytes());
+        h.extend_from_slice(&[0, 0, signal as u8, (-95i8) as u8]);
+        assert_eq!(h.len(), 32);
+        h
+    }
+
+    #[test]
+    fn header_and_common_field() {
+        let mut data = common_header(common_flags::FCS_PRESENT, -60, 105);
+        data.extend_from_slice(&[0x80, 0x00]);
+        let header = Header::new_checked(&data[..]).unwrap();
+        assert_eq!(header.version(), 0);
+        assert_eq!(header.header_len(), 32);
+        assert_eq!(header.dlt(), 105);
+        assert_eq!(header.fields().count(), 1);
+        let (ppi, payload) = parse(&data).unwrap();
+        assert_eq!(payload, &[0x80, 0x00]);
+        assert!(ppi.fcs_at_end());
+        assert_eq!(
+            ppi.common,
+            Some(Common {
+                tsft: 123_456,
+                flags: common_flags::FCS_PRESENT,
+                rate: 2,
+                freq_mhz: 2437,
+                channel_flags: 0x00a0,
+                fhss_hopset: 0,
+                fhss_pattern: 0,
+                dbm_antsignal: -60,
+                dbm_antnoise: -95,
+            })
+        );
+        let mut info = RadioInfo::default();
+        ppi.fill_radio_info(&mut info);
+        assert_eq!(info.freq_mhz, Some(2437));
+        assert_eq!(info.channel, None);
+        assert_eq!(info.signal_dbm, Some(-60));
+        assert_eq!(info.noise_dbm, Some(-95));
+        assert_eq!(info.rate_500kbps, Some(2));
+        assert_eq!(info.tsft, Some(123_456));
+        assert!(info.fcs_at_end);
+        assert!(!info.bad_fcs_flag);
+    }
+
+    #[test]
+    fn unknown_values_are_left_out_like_tshark_does() {
+        for signal in [0i8, -128] {
+            let mut data = common_header(common_flags::FCS_INVALID, signal, 105);
+            data[24..26].copy_from_slice(&0u16.to_le_bytes()); // no frequency
+            let (ppi, _) = parse(&data).unwrap();
+            let mut info = RadioInfo::default();
+            ppi.fill_radio_info(&mut info);
+            assert_eq!(info.signal_dbm, None);
+            assert_eq!(info.freq_mhz, None);
+            assert!(!info.fcs_at_end);
+            assert!(info.bad_fcs_flag);
+        }
+    }
+
+    #[test]
+    fn other_fields_are_skipped() {
+        // A 4-byte unknown field (type 30000) before the common field.
+        let base = common_header(0, -70, 105);
+        let mut data = base[..8].to_vec();
+        data[2..4].copy_from_slice(&40u16.to_le_bytes());
+        data.extend_from_slice(&30_000u16.to_le_bytes());
+        data.extend_from_slice(&4u16.to_le_bytes());
+        data.extend_from_slice(&[1, 2, 3, 4]);
+        data.extend_from_slice(&base[8..]);
+        let (ppi, payload) = parse(&data).unwrap();
+        assert!(payload.is_empty());
+        assert_eq!(ppi.common.map(|c| c.dbm_antsignal), Some(-70));
+    }
+
+    #[test]
+    fn broken_headers_are_errors() {
+        let good = common_header(0, -60, 105);
+        assert_eq!(parse(&good[..7]).unwrap_err(), Error::Truncated);
+        assert_eq!(parse(&good[..31]).unwrap_err(), Error::Truncated);
+        let mut version = good.clone();
+        version[0] = 1;
+        assert_eq!(parse(&version).unwrap_err(), Error::Unsupported);
+        let mut short = good.clone();
+        short[2] = 4;
+        assert_eq!(parse(&short).unwrap_err(), Error::Malformed);
+        // A field length running past the header.
+        let mut long_field = good.clone();
+        long_field[10] = 21;
+        assert_eq!(parse(&long_field).unwrap_err(), Error::Malformed);
+        // A common field too short to hold its values.
+        let mut small = good[..28].to_vec();
+        small[2] = 28;
+        small[10] = 16;
+        assert_eq!(parse(&small).unwrap_err(), Error::Malformed);
+    }
+}

@@ -288,3 +288,133 @@ fn raw_u32(b: &[u8], at: usize) -> [u8; 4] {
         byte(b, at + 3),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// aircrack_wpa_prism.cap frame 1: the 144-byte Prism header and the first 24 bytes of the
+    /// beacon after it. Little-endian (msgcode 0x44, msglen 144), device "ath0"; the SQ and noise
+    /// items have DID 0 (not filled by the driver). tshark 4.0: `wlan_radio.channel` 7,
+    /// `wlan_radio.signal_dbm` 0 (from the RSSI item), 1 Mb/s, TSF 2039931272.
+    const PRISM_FRAME1: [u8; 168] = [
+        0x44, 0x00, 0x00, 0x00, 0x90, 0x00, 0x00, 0x00, 0x61, 0x74, 0x68, 0x30, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x44, 0x00, 0x01, 0x00, 0x00, 0x00,
+        0x04, 0x00, 0xd5, 0x36, 0x64, 0x00, 0x44, 0x00, 0x02, 0x00, 0x00, 0x00, 0x04, 0x00, 0x88,
+        0xe1, 0x96, 0x79, 0x44, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00, 0x07, 0x00, 0x00, 0x00,
+        0x44, 0x00, 0x04, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x44, 0x00, 0x06, 0x00, 0x00, 0x00,
+        0x04, 0x00, 0x39, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x44, 0x00, 0x08, 0x00, 0x00, 0x00, 0x04, 0x00, 0x02, 0x00, 0x00, 0x00,
+        0x44, 0x00, 0x09, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x44, 0x00, 0x0a,
+        0x00, 0x00, 0x00, 0x04, 0x00, 0x76, 0x00, 0x00, 0x00, 0x80, 0x00, 0x00, 0x00, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x0d, 0x93, 0xeb, 0xb0, 0x8c, 0x00, 0x0d, 0x93, 0xeb, 0xb0,
+        0x8c, 0x50, 0x0f,
+    ];
+
+    #[test]
+    fn header_of_a_real_capture() {
+        let header = Header::new_checked(&PRISM_FRAME1[..]).unwrap();
+        assert_eq!(header.byte_order(), ByteOrder::Little);
+        assert_eq!(header.msgcode(), 0x44);
+        assert_eq!(header.msglen(), 144);
+        assert_eq!(header.devname(), b"ath0");
+        assert_eq!(
+            header.item(2),
+            Some(Item {
+                did: 0x0003_0044,
+                status: 0,
+                len: 4,
+                data: 7
+            })
+        );
+        assert_eq!(header.item(10), None);
+        let (prism, frame) = parse(&PRISM_FRAME1).unwrap();
+        assert_eq!(frame.len(), 24);
+        assert_eq!(frame[0], 0x80);
+        assert_eq!(prism.host_time, Some(6_567_637));
+        assert_eq!(prism.mac_time, Some(2_039_931_272));
+        assert_eq!(prism.channel, Some(7));
+        assert_eq!(prism.rssi, Some(0));
+        assert_eq!(prism.signal_quality, None);
+        assert_eq!(prism.signal, Some(57));
+        assert_eq!(prism.noise, None);
+        assert_eq!(prism.rate, Some(2));
+        assert_eq!(prism.is_tx, Some(0));
+        assert_eq!(prism.frame_len, Some(118));
+        assert_eq!(&prism.devname[..5], b"ath0\0");
+    }
+
+    #[test]
+    fn radio_info_matches_tshark() {
+        let (prism, _) = parse(&PRISM_FRAME1).unwrap();
+        let mut info = RadioInfo::default();
+        prism.fill_radio_info(&mut info);
+        assert_eq!(info.channel, Some(7));
+        assert_eq!(info.freq_mhz, None);
+        assert_eq!(info.signal_dbm, Some(0));
+        assert_eq!(info.noise_dbm, None);
+        assert_eq!(info.rate_500kbps, Some(2));
+        assert_eq!(info.tsft, Some(2_039_931_272));
+        assert!(!info.fcs_at_end);
+    }
+
+    #[test]
+    fn big_endian_header_and_type_2_dids() {
+        // The same header as written by a big-endian host, with the older "type 2" DIDs
+        // (item << 12 | 0x41) and a noise item filled in.
+        let mut be = PRISM_FRAME1;
+        for word in be[..8].chunks_exact_mut(4) {
+            word.reverse();
+        }
+        for item in 0..10 {
+            let at = 24 + item * 12;
+            let did = u32::from_le_bytes(be[at..at + 4].try_into().unwrap());
+            let did = if did == 0 {
+                0
+            } else {
+                ((did >> 16) << 12) | 0x41
+            };
+            be[at..at + 4].copy_from_slice(&did.to_be_bytes());
+            be[at + 4..at + 6].reverse();
+            be[at + 6..at + 8].reverse();
+            be[at + 8..at + 12].reverse();
+        }
+        // Item 6 (index 6) becomes a supplied noise item of -95 dBm.
+        let at = 24 + 6 * 12;
+        be[at..at + 4].copy_from_slice(&0x7041u32.to_be_bytes());
+        be[at + 6..at + 8].copy_from_slice(&4u16.to_be_bytes());
+        be[at + 8..at + 12].copy_from_slice(&(-95i32 as u32).to_be_bytes());
+        let header = Header::new_checked(&be[..]).unwrap();
+        assert_eq!(header.byte_order(), ByteOrder::Big);
+        assert_eq!(header.msglen(), 144);
+        let (prism, _) = parse(&be).unwrap();
+        assert_eq!(prism.channel, Some(7));
+        assert_eq!(prism.mac_time, Some(2_039_931_272));
+        assert_eq!(prism.rate, Some(2));
+        let mut info = RadioInfo::default();
+        prism.fill_radio_info(&mut info);
+        assert_eq!(info.noise_dbm, Some(-95));
+    }
+
+    #[test]
+    fn unsupplied_items_are_ignored() {
+        let mut h = PRISM_FRAME1;
+        // Mark the channel item (index 2) "not supplied".
+        h[24 + 2 * 12 + 4] = 1;
+        let (prism, _) = parse(&h).unwrap();
+        assert_eq!(prism.channel, None);
+    }
+
+    #[test]
+    fn short_buffers_and_avs_headers_are_errors() {
+        assert_eq!(parse(&PRISM_FRAME1[..143]).unwrap_err(), Error::Truncated);
+        assert_eq!(parse(&[]).unwrap_err(), Error::Truncated);
+        let mut avs = PRISM_FRAME1;
+        avs[..4].copy_from_slice(&0x8021_1001u32.to_be_bytes());
+        assert_eq!(parse(&avs).unwrap_err(), Error::Unsupported);
+        // Exactly the header, no frame: fine, and the frame is empty.
+        let (_, frame) = parse(&PRISM_FRAME1[..144]).unwrap();
+        assert!(frame.is_empty());
+    }
+}
