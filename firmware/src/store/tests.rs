@@ -701,3 +701,13 @@ proptest! {
         }
     }
 }
+
+/// The web UI keeps a `Store` in axum state and tasks share the writer behind an `Arc`.
+#[test]
+fn handles_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Store>();
+    assert_send_sync::<StoreWriter>();
+    assert_send_sync::<WriterStatus>();
+    assert_send_sync::<StoreError>();
+}
