@@ -42,6 +42,15 @@ pub struct Store {
     inner: Arc<Inner>,
 }
 
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .field("device_id", &self.inner.device_id)
+            .finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     db: redb::Database,
     path: PathBuf,

@@ -358,9 +358,7 @@ fn newer_schema_version_is_refused_with_a_clear_error() {
             .unwrap();
         txn.commit().unwrap();
     }
-    let err = Store::open(&path)
-        .err()
-        .expect("a newer schema must be refused");
+    let err = Store::open(&path).expect_err("a newer schema must be refused");
     match &err {
         StoreError::SchemaVersion {
             found, expected, ..
@@ -397,7 +395,7 @@ fn older_unknown_schema_version_is_refused() {
             .unwrap();
         txn.commit().unwrap();
     }
-    let err = Store::open(&path).err().unwrap();
+    let err = Store::open(&path).unwrap_err();
     assert!(
         matches!(err, StoreError::SchemaVersion { found: 0, .. }),
         "{err:?}"
@@ -410,7 +408,7 @@ fn a_file_that_is_not_a_store_is_reported_not_panicked() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.redb");
     std::fs::write(&path, vec![0x5a; 10_000]).unwrap();
-    let err = Store::open(&path).err().unwrap();
+    let err = Store::open(&path).unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains(path.to_str().unwrap()), "{msg}");
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err:?}");
@@ -419,7 +417,7 @@ fn a_file_that_is_not_a_store_is_reported_not_panicked() {
 #[test]
 fn a_second_open_of_the_same_file_says_already_open() {
     let (_d, store) = open_temp();
-    let err = Store::open(store.path()).err().unwrap();
+    let err = Store::open(store.path()).unwrap_err();
     assert!(matches!(err, StoreError::AlreadyOpen { .. }), "{err:?}");
 }
 

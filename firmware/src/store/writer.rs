@@ -66,6 +66,7 @@ impl Failure {
     }
 }
 
+#[derive(Debug)]
 struct StatusInner {
     path: PathBuf,
     running: AtomicBool,
@@ -106,7 +107,7 @@ impl StatusInner {
 }
 
 /// A cheap, clonable view of the writer's state for the UI; reading it never blocks the writer.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct WriterStatus {
     inner: Arc<StatusInner>,
 }
@@ -292,6 +293,14 @@ impl StoreWriter {
                 .inner
                 .fail(Failure::Other("the writer thread panicked".into()));
         }
+    }
+}
+
+impl std::fmt::Debug for StoreWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreWriter")
+            .field("status", &self.status.snapshot())
+            .finish_non_exhaustive()
     }
 }
 
