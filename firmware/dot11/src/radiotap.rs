@@ -455,10 +455,14 @@ impl Radiotap {
         ns_index: u32,
         reading: &mut AntennaReading,
     ) -> Result<Flow> {
-        for (n, &(alignment, size)) in (0u32..).zip(LAYOUT.iter()) {
-            if bits & (1 << n) == 0 {
-                continue;
-            }
+        // Visit only the set bits, lowest first: each step clears one bit of a 29-bit mask.
+        let mut remaining = bits & FIELD_BITS;
+        while remaining != 0 {
+            let n = remaining.trailing_zeros();
+            remaining &= remaining - 1;
+            let Some(&(alignment, size)) = LAYOUT.get(n as usize) else {
+                break;
+            };
             if n == bit::TLV {
                 self.has_tlvs = true;
                 return Ok(Flow::Stop);
