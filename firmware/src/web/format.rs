@@ -1,5 +1,6 @@
 //! Small pure formatters shared by the pages and the JSON API: times, security, bands.
 
+use crate::dot11::security::{self, akm_name, cipher_name};
 use crate::model::{ApRecord, Band, Phy, Pmf, Security, TimeUs};
 
 /// Splits Unix microseconds into a UTC civil date and time of day.
@@ -58,39 +59,10 @@ pub fn pmf(p: Pmf) -> &'static str {
     }
 }
 
-fn has(set: u32, n: u32) -> bool {
-    n < 32 && set & (1 << n) != 0
-}
-
-/// The security class as the truth files define it (see data/README.md): WPA element gives
-/// WPA; RSN AKMs 1-6, 14-17, 19, 20 give WPA2; 8, 9, 11, 12, 13, 24, 25 give WPA3; 18 gives
-/// OWE; classes join with `/`; with neither element the privacy bit gives WEP, else OPEN.
-///
-/// The decoder's `dot11::security` module is meant to own this rule; until it exposes it for
-/// `model::Security`, the web UI derives the label here from the same definition.
+/// The security class (`OPEN`, `WEP`, `WPA/WPA2`, `WPA2/WPA3`, ...) by the decoder's rule,
+/// which is the truth files' definition.
 pub fn security_class(s: &Security) -> String {
-    const WPA2: &[u32] = &[1, 2, 3, 4, 5, 6, 14, 15, 16, 17, 19, 20];
-    const WPA3: &[u32] = &[8, 9, 11, 12, 13, 24, 25];
-    let mut parts: Vec<&str> = Vec::new();
-    if s.wpa {
-        parts.push("WPA");
-    }
-    if WPA2.iter().any(|&n| has(s.rsn_akms, n)) {
-        parts.push("WPA2");
-    }
-    if WPA3.iter().any(|&n| has(s.rsn_akms, n)) {
-        parts.push("WPA3");
-    }
-    if has(s.rsn_akms, 18) {
-        parts.push("OWE");
-    }
-    if !parts.is_empty() {
-        parts.join("/")
-    } else if s.privacy {
-        "WEP".to_owned()
-    } else {
-        "OPEN".to_owned()
-    }
+    security::classify(s.privacy, s.wpa, s.rsn_akms).to_string()
 }
 
 /// A CSS class suffix for the class's colour: open and WEP are bad, WPA(1) only is weak.
@@ -103,59 +75,10 @@ pub fn security_css(class: &str) -> &'static str {
     }
 }
 
-/// Names of the 00-0f-ac AKM suite types (IEEE 802.11-2020 table 9-151).
-fn akm_name(n: u32) -> Option<&'static str> {
-    Some(match n {
-        1 => "802.1X",
-        2 => "PSK",
-        3 => "FT-802.1X",
-        4 => "FT-PSK",
-        5 => "802.1X-SHA256",
-        6 => "PSK-SHA256",
-        7 => "TDLS",
-        8 => "SAE",
-        9 => "FT-SAE",
-        10 => "AP-PeerKey",
-        11 => "802.1X-Suite-B",
-        12 => "802.1X-Suite-B-192",
-        13 => "FT-802.1X-SHA384",
-        14 => "FILS-SHA256",
-        15 => "FILS-SHA384",
-        16 => "FT-FILS-SHA256",
-        17 => "FT-FILS-SHA384",
-        18 => "OWE",
-        19 => "FT-PSK-SHA384",
-        20 => "PSK-SHA384",
-        24 => "SAE-EXT-KEY",
-        25 => "FT-SAE-EXT-KEY",
-        _ => return None,
-    })
-}
-
-/// Names of the 00-0f-ac cipher suite types (the WPA element uses the same numbers for 1-5).
-fn cipher_name(n: u32) -> Option<&'static str> {
-    Some(match n {
-        0 => "group",
-        1 => "WEP-40",
-        2 => "TKIP",
-        4 => "CCMP-128",
-        5 => "WEP-104",
-        6 => "BIP-CMAC-128",
-        7 => "no group traffic",
-        8 => "GCMP-128",
-        9 => "GCMP-256",
-        10 => "CCMP-256",
-        11 => "BIP-GMAC-128",
-        12 => "BIP-GMAC-256",
-        13 => "BIP-CMAC-256",
-        _ => return None,
-    })
-}
-
 /// A suite bit set as names (unknown numbers as `type N`), or a dash when empty.
-fn suites(set: u32, name: fn(u32) -> Option<&'static str>) -> String {
-    let names: Vec<String> = (0..32)
-        .filter(|&n| has(set, n))
+fn suites(set: u32, name: fn(u8) -> Option<&'static str>) -> String {
+    let names: Vec<String> = (0..32u8)
+        .filter(|&n| set & (1 << n) != 0)
         .map(|n| name(n).map_or_else(|| format!("type {n}"), str::to_owned))
         .collect();
     if names.is_empty() {
@@ -165,7 +88,8 @@ fn suites(set: u32, name: fn(u32) -> Option<&'static str>) -> String {
     }
 }
 
-fn wpa_akm_name(n: u32) -> Option<&'static str> {
+/// WPA (00-50-F2) AKMs: only the first two were ever defined.
+fn wpa_akm_name(n: u8) -> Option<&'static str> {
     match n {
         1 => Some("802.1X"),
         2 => Some("PSK"),
@@ -259,6 +183,8 @@ mod tests {
         assert_eq!(security_class(&s(false, &[2, 8], true)), "WPA2/WPA3");
         assert_eq!(security_class(&s(false, &[24], true)), "WPA3");
         assert_eq!(security_class(&s(false, &[18], false)), "OWE");
+        // An RSN AKM nobody knows still means WPA2 (the decoder's rule, like the truth files).
+        assert_eq!(security_class(&s(false, &[30], true)), "WPA2");
         assert_eq!(security_css("WPA2/WPA3"), "good");
     }
 

@@ -258,6 +258,8 @@ impl SightingRow {
 
 /// Everything the detail page shows about one AP.
 pub struct ApView {
+    /// `SSID (bssid)` for the window title, where spans cannot go.
+    pub title: String,
     pub bssid: String,
     pub ssid: SsidView,
     pub hidden: bool,
@@ -291,7 +293,13 @@ pub struct ApView {
 impl ApView {
     fn new(ap: &ApRecord) -> ApView {
         let security = format::security_class(&ap.security);
+        let name = match &ap.ssid {
+            Some(s) if !s.is_empty() => display_ssid(s),
+            _ if ap.hidden => "(hidden)".to_owned(),
+            _ => "(no SSID)".to_owned(),
+        };
         ApView {
+            title: format!("{name} ({})", ap.bssid),
             bssid: ap.bssid.to_string(),
             ssid: SsidView::new(ap.ssid.as_deref(), ap.hidden),
             hidden: ap.hidden,

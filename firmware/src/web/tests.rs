@@ -297,6 +297,9 @@ async fn hostile_ssids_are_escaped_in_html() {
     // The detail page applies the same rules, including in the SSID history and the title.
     let detail = get_ok(&f.state, "/networks/02:00:00:00:00:03").await;
     assert!(!detail.contains("<script>alert"));
+    assert!(
+        detail.contains("<title>&#60;script&#62;alert(1)&#60;/script&#62; (02:00:00:00:00:03)")
+    );
     assert!(detail.contains("&#60;script&#62;") || detail.contains("&lt;script&gt;"));
     let gbk = get_ok(&f.state, "/networks/02:00:00:00:00:01").await;
     assert_eq!(
@@ -375,11 +378,11 @@ async fn detail_page_lists_the_record() {
     let f = fixture(vec![a], vec![obs]);
     let html = get_ok(&f.state, "/networks/02:00:00:00:00:07").await;
     for needle in [
-        "<title>02:00:00:00:00:07 · PiWardrive</title>",
+        "<title>Home (02:00:00:00:00:07) · PiWardrive</title>",
         "Home-5G",
         "WPA/WPA2/WPA3",
         "PSK, SAE",
-        "CCMP-128",
+        "CCMP",
         "1, 6, 11",
         "2437 MHz",
         "n (Wi-Fi 4)",
@@ -561,4 +564,75 @@ async fn pages_are_light_and_self_contained() {
     }
     let css_text = get_ok(&f.state, "/static/app.css").await;
     assert!(!css_text.contains("url(") && !css_text.contains("@import"));
+}
+
+#[tokio::test]
+async fn serve_answers_over_tcp_and_stops_when_cancelled() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+    let f = fixture(numbered(3), vec![]);
+    // Find a free port, then hand it to `serve` (which binds it itself).
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let server = tokio::spawn(super::serve(addr, f.state.clone(), shutdown.clone()));
+
+    let mut conn = None;
+    for _ in 0..100 {
+        match tokio::net::TcpStream::connect(addr).await {
+            Ok(c) => {
+                conn = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+    let mut conn = conn.expect("the server never started listening");
+    conn.write_all(b"GET /api/v1/system/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut reply = String::new();
+    conn.read_to_string(&mut reply).await.unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.ends_with(r#"{"status":"ok"}"#), "{reply}");
+
+    shutdown.cancel();
+    tokio::time::timeout(std::time::Duration::from_secs(5), server)
+        .await
+        .expect("serve did not stop after cancel")
+        .unwrap()
+        .unwrap();
+
+    // A port already taken is an error that says what to do, not a panic.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let err = super::serve(
+        taken.local_addr().unwrap(),
+        f.state.clone(),
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("could not listen on"), "{err}");
+}
+
+#[tokio::test]
+async fn store_errors_become_a_plain_500() {
+    use axum::response::IntoResponse as _;
+    let err = super::WebError::Store(crate::store::StoreError::WriterStopped {
+        path: "/data/store.redb".into(),
+        reason: "disk full".into(),
+    });
+    let resp = err.into_response();
+    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        header(&resp, header::CONTENT_TYPE),
+        "text/plain; charset=utf-8"
+    );
+    let text = body(resp).await;
+    assert!(
+        text.contains("could not read its store") && text.contains("disk full"),
+        "{text}"
+    );
 }
