@@ -137,3 +137,81 @@ pub fn channel_width_mhz(e: &BssElements<'_>) -> u16 {
     }
     if ht40 { 40 } else { 20 }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ie::parse_bss;
+
+    #[test]
+    fn frequencies_and_channels() {
+        let cases = [
+            (2412, Band::Ghz2_4, 1),
+            (2437, Band::Ghz2_4, 6),
+            (2472, Band::Ghz2_4, 13),
+            (2484, Band::Ghz2_4, 14),
+            (4940, Band::Ghz5, 188),
+            (5180, Band::Ghz5, 36),
+            (5320, Band::Ghz5, 64),
+            (5745, Band::Ghz5, 149),
+            (5885, Band::Ghz5, 177),
+            (5935, Band::Ghz6, 2),
+            (5955, Band::Ghz6, 1),
+            (6135, Band::Ghz6, 37),
+            (7115, Band::Ghz6, 233),
+            (58320, Band::Ghz60, 1),
+            (64800, Band::Ghz60, 4),
+        ];
+        for (f, b, c) in cases {
+            assert_eq!(freq_to_channel(f), Some((b, c)), "{f} MHz");
+            assert_eq!(channel_to_freq(b, c), Some(f), "{b} ch {c}");
+        }
+        for f in [0, 2411, 2413, 2474, 5181, 5940, 7120, 60000] {
+            assert_eq!(freq_to_channel(f), None, "{f} MHz");
+        }
+        assert_eq!(channel_to_freq(Band::Ghz2_4, 15), None);
+        assert_eq!(channel_to_freq(Band::Ghz6, 234), None);
+        assert_eq!(channel_to_freq(Band::Ghz60, 0), None);
+    }
+
+    #[test]
+    fn advertised_channel_order_and_band() {
+        let ds = [3, 1, 6];
+        let mut ht = vec![61, 22, 11, 0];
+        ht.extend_from_slice(&[0; 20]);
+        // DS wins over HT.
+        let both: Vec<u8> = ds.iter().chain(ht.iter()).copied().collect();
+        assert_eq!(
+            advertised_channel(&parse_bss(&both), None),
+            Some((Band::Ghz2_4, 6))
+        );
+        // HT alone.
+        assert_eq!(
+            advertised_channel(&parse_bss(&ht), Some(2462)),
+            Some((Band::Ghz2_4, 11))
+        );
+        // A low channel number heard in 6 GHz is a 6 GHz channel.
+        assert_eq!(
+            advertised_channel(&parse_bss(&ds), Some(6015)),
+            Some((Band::Ghz6, 6))
+        );
+        assert_eq!(advertised_channel(&parse_bss(&[]), None), None);
+    }
+
+    #[test]
+    fn widths() {
+        let mut ht40 = vec![61, 22, 36, 0x05];
+        ht40.extend_from_slice(&[0; 20]);
+        assert_eq!(channel_width_mhz(&parse_bss(&ht40)), 40);
+        let mut vht160 = ht40.clone();
+        vht160.extend_from_slice(&[192, 5, 1, 42, 50, 0, 0]);
+        assert_eq!(channel_width_mhz(&parse_bss(&vht160)), 160);
+        let mut vht80 = ht40.clone();
+        vht80.extend_from_slice(&[192, 5, 1, 42, 0, 0, 0]);
+        assert_eq!(channel_width_mhz(&parse_bss(&vht80)), 80);
+        // EHT Operation with its information present, width code 4: 320 MHz.
+        let eht = [255, 9, 106, 0x01, 0, 0, 0, 0, 0x04, 31, 63];
+        assert_eq!(channel_width_mhz(&parse_bss(&eht)), 320);
+        assert_eq!(channel_width_mhz(&parse_bss(&[])), 20);
+    }
+}

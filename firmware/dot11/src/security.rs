@@ -416,3 +416,82 @@ impl fmt::Display for WigleAuthMode {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn akms(types: &[u8]) -> u32 {
+        types.iter().fold(0, |m, t| m | 1 << t)
+    }
+
+    /// Every row of the truth script's `enc_class`, case by case.
+    #[test]
+    fn classify_like_groundtruth() {
+        let c = |p, w, a: &[u8]| classify(p, w, akms(a)).to_string();
+        assert_eq!(c(false, false, &[]), "OPEN");
+        assert_eq!(c(true, false, &[]), "WEP");
+        assert_eq!(c(true, true, &[]), "WPA");
+        assert_eq!(c(true, true, &[2]), "WPA/WPA2");
+        assert_eq!(c(true, false, &[6]), "WPA2");
+        assert_eq!(c(true, false, &[8]), "WPA3");
+        assert_eq!(c(true, false, &[2, 8]), "WPA2/WPA3");
+        assert_eq!(c(true, false, &[24]), "WPA3");
+        assert_eq!(c(true, false, &[12]), "WPA3");
+        assert_eq!(c(false, false, &[18]), "OWE");
+        assert_eq!(c(true, false, &[8, 18]), "WPA3/OWE");
+        // An AKM in no list (7 = TDLS, or bit 0 for "other") still gives WPA2.
+        assert_eq!(c(true, false, &[7]), "WPA2");
+        assert_eq!(c(true, false, &[0]), "WPA2");
+        assert_eq!(c(true, true, &[2, 8, 18]), "WPA/WPA2/WPA3/OWE");
+    }
+
+    #[test]
+    fn names_and_lists() {
+        assert_eq!(akm_list(akms(&[2, 8])).to_string(), "PSK,SAE");
+        assert_eq!(akm_list(akms(&[6])).to_string(), "PSK-SHA256");
+        assert_eq!(akm_list(akms(&[21])).to_string(), "21");
+        assert_eq!(cipher_list(akms(&[2, 4])).to_string(), "TKIP,CCMP");
+        assert_eq!(cipher_name(9), Some("GCMP-256"));
+        assert_eq!(akm_name(12), Some("802.1X-SuiteB-192"));
+    }
+
+    #[test]
+    fn merge_is_a_union() {
+        let mut a = SecuritySummary {
+            privacy: true,
+            ess: true,
+            rsn: true,
+            rsn_akms: akms(&[2]),
+            rsn_pairwise: akms(&[4]),
+            ..Default::default()
+        };
+        let b = SecuritySummary {
+            wpa: true,
+            wpa_akms: akms(&[2]),
+            wpa_ciphers: akms(&[2, 4]),
+            ..Default::default()
+        };
+        a.merge(&b);
+        assert_eq!(a.enc_class().to_string(), "WPA/WPA2");
+        assert_eq!(
+            a.wigle_auth_mode().to_string(),
+            "[WPA-PSK-TKIP+CCMP][WPA2-PSK-CCMP][ESS]"
+        );
+        let open = SecuritySummary {
+            ess: true,
+            ..Default::default()
+        };
+        assert_eq!(open.wigle_auth_mode().to_string(), "[ESS]");
+        assert_eq!(open.enc_class(), EncClass::OPEN);
+        let owe = SecuritySummary {
+            ess: true,
+            privacy: true,
+            rsn: true,
+            rsn_akms: akms(&[18]),
+            rsn_pairwise: akms(&[4]),
+            ..Default::default()
+        };
+        assert_eq!(owe.wigle_auth_mode().to_string(), "[RSN-OWE-CCMP][ESS]");
+    }
+}
