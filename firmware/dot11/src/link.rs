@@ -113,13 +113,22 @@ pub fn decode_link(link: LinkType, data: &[u8]) -> Result<Captured<'_>> {
                     header.fill_radio_info(&mut radio);
                     payload
                 }
-                // Radiotap inside PPI describes the frame itself; the PPI fields, if any, are
-                // about the same frame but radiotap's are the more detailed, so they win.
+                // Radiotap inside PPI: both describe the same frame. Radiotap's values are the
+                // more detailed, so they win; PPI's fill in what radiotap leaves out.
                 127 => {
                     let (rt, frame) = radiotap::parse(payload)?;
-                    header.fill_radio_info(&mut radio);
+                    let mut from_ppi = RadioInfo::default();
+                    header.fill_radio_info(&mut from_ppi);
                     rt.fill_radio_info(&mut radio);
-                    radio.fcs_at_end |= header.fcs_at_end();
+                    radio.freq_mhz = radio.freq_mhz.or(from_ppi.freq_mhz);
+                    radio.signal_dbm = radio.signal_dbm.or(from_ppi.signal_dbm);
+                    radio.combined_signal_dbm =
+                        radio.combined_signal_dbm.or(from_ppi.combined_signal_dbm);
+                    radio.noise_dbm = radio.noise_dbm.or(from_ppi.noise_dbm);
+                    radio.rate_500kbps = radio.rate_500kbps.or(from_ppi.rate_500kbps);
+                    radio.tsft = radio.tsft.or(from_ppi.tsft);
+                    radio.fcs_at_end |= from_ppi.fcs_at_end;
+                    radio.bad_fcs_flag |= from_ppi.bad_fcs_flag;
                     frame
                 }
                 _ => return Err(Error::Unsupported),
@@ -247,6 +256,9 @@ mod tests {
         assert_eq!(c.fcs, FcsStatus::Good);
         assert_eq!(c.radio.signal_dbm, Some(-77));
         assert_eq!(c.frame.len(), 30);
+        // Radiotap has no noise here, so PPI's fills in.
+        assert_eq!(c.radio.noise_dbm, Some(-95));
+        assert_eq!(c.radio.tsft, Some(48_391_001));
     }
 
     #[test]
@@ -384,6 +396,45 @@ mod tests {
             assert_eq!(freqs, expected.freqs, "{file}: frequencies");
             assert_eq!((good, bad, absent), expected.fcs, "{file}: FCS");
             assert_eq!(errors, expected.errors, "{file}: errors");
+        }
+    }
+
+    #[test]
+    fn mutated_records_never_panic() {
+        // A small deterministic generator, so the test needs no dependency.
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let body = [0x80u8, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff];
+        let mut ppi_record = ppi::tests::common_header(ppi::common_flags::FCS_PRESENT, -60, 105);
+        ppi_record.extend_from_slice(&body);
+        let mut ppi_radiotap = ppi::tests::common_header(0, -60, 127);
+        ppi_radiotap.extend_from_slice(&TEST1_FRAME102);
+        let prism_record = crate::prism::tests::PRISM_FRAME1;
+        let seeds: [(LinkType, &[u8]); 5] = [
+            (LinkType::Radiotap, &TEST1_FRAME102),
+            (LinkType::Radiotap, &HTC_FRAME1),
+            (LinkType::Ppi, &ppi_record),
+            (LinkType::Ppi, &ppi_radiotap),
+            (LinkType::Prism, &prism_record),
+        ];
+        for _ in 0..30_000 {
+            let (link, seed) = seeds[(next() % seeds.len() as u64) as usize];
+            let mut buf = seed.to_vec();
+            for _ in 0..(next() % 6) {
+                let at = (next() % buf.len() as u64) as usize;
+                buf[at] = next() as u8;
+            }
+            let cut = (next() % (buf.len() as u64 + 1)) as usize;
+            if let Ok(c) = decode_link(link, &buf[..cut]) {
+                assert!(c.frame.len() <= cut);
+                assert!(usize::from(c.radio.antenna_count) <= MAX_ANTENNAS);
+                assert_eq!(c.fcs == FcsStatus::Absent, !c.radio.fcs_at_end);
+            }
         }
     }
 }
