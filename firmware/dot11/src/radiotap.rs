@@ -955,7 +955,7 @@ pub(crate) mod tests {
         let mut h = vec![0u8, 0, 0, 0];
         h.extend_from_slice(&word.to_le_bytes());
         for (n, &(alignment, size)) in LAYOUT.iter().enumerate().take(28) {
-            while h.len() % alignment != 0 {
+            while !h.len().is_multiple_of(alignment) {
                 h.push(0xEE);
             }
             h.extend(std::iter::repeat_n(n as u8 + 1, size));
@@ -1147,7 +1147,7 @@ pub(crate) mod tests {
             if present & (1 << n) == 0 {
                 continue;
             }
-            while h.len() % alignment != 0 {
+            while !h.len().is_multiple_of(alignment) {
                 h.push(0);
             }
             for _ in 0..size {
