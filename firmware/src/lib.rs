@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod model;
 pub mod report;
 pub mod store;
+pub mod synth;
 pub mod tracker;
 pub mod web;
 

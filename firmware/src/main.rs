@@ -53,6 +53,17 @@ enum Command {
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
     },
+    /// Write a large synthetic capture (the bundled real frames, repeated with varied
+    /// addresses) for benchmarks and crash tests.
+    #[command(hide = true)]
+    Synth {
+        /// Number of records.
+        #[arg(long)]
+        records: u64,
+        /// Output pcapng file.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -145,6 +156,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             {
                 return Err(e.into());
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Synth { records, output } => {
+            let file = std::fs::File::create(&output)
+                .with_context(|| format!("creating {}", output.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            // A fixed start time keeps the file identical from run to run.
+            let st = piwardrive::synth::synthesize(records, 1_700_000_000_000_000, &mut w)?;
+            use std::io::Write;
+            w.flush()?;
+            eprintln!(
+                "{}: {} records, {} bytes, {} copies of the bundled captures",
+                output.display(),
+                st.records,
+                st.bytes,
+                st.copies
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { listen, speed } => {

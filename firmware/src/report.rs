@@ -116,8 +116,8 @@ pub fn table(aps: &[ApRecord]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<17}  {:<32}  {:>4}  {:>5}  {:<14}  {}",
-        "BSSID", "SSID", "CH", "DBM", "SECURITY", "VENDOR"
+        "{:<17}  {:<32}  {:>4}  {:>5}  {:<14}  VENDOR",
+        "BSSID", "SSID", "CH", "DBM", "SECURITY"
     );
     for ap in aps {
         let ssid = match (&ap.ssid, ap.hidden) {

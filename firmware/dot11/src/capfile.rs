@@ -335,7 +335,7 @@ impl<R: Read> CapReader<R> {
                     }
                 };
                 let total = u32_at(&self.buf, 4, self.big_endian);
-                if !(28..=MAX_BLOCK).contains(&total) || total % 4 != 0 {
+                if !(28..=MAX_BLOCK).contains(&total) || !total.is_multiple_of(4) {
                     return self.fail(offset, CapErrorKind::Corrupt("section header length"));
                 }
                 self.fill(12, total as usize - 12, offset)?;
@@ -345,7 +345,7 @@ impl<R: Read> CapReader<R> {
             let be = self.big_endian;
             let btype = u32_at(&self.buf, 0, be);
             let total = u32_at(&self.buf, 4, be);
-            if !(12..=MAX_BLOCK).contains(&total) || total % 4 != 0 {
+            if !(12..=MAX_BLOCK).contains(&total) || !total.is_multiple_of(4) {
                 return self.fail(offset, CapErrorKind::Corrupt("block length"));
             }
             self.fill(8, total as usize - 8, offset)?;

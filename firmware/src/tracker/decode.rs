@@ -91,7 +91,7 @@ impl Decoder {
             self.stats.bad_fcs += 1;
             return Err(Dropped::BadFcs);
         }
-        let Ok(f) = frame::parse(cap.frame) else {
+        let Ok(f) = frame::parse_padded(cap.frame, cap.radio.data_pad) else {
             self.stats.malformed += 1;
             return Err(Dropped::Malformed);
         };
@@ -168,9 +168,11 @@ impl Decoder {
                         heard,
                         data: true,
                     });
+                } else {
+                    sink(Event::Other { time });
                 }
             }
-            _ => {}
+            _ => sink(Event::Other { time }),
         }
         Ok(())
     }

@@ -37,7 +37,8 @@ const HEARD_CHANNELS_MAX: usize = 16;
 /// What the tracker consumes: one closed set of inputs, each carrying its own time.
 #[derive(Debug)]
 pub enum Input<'a> {
-    /// A decoded frame event (see [`Decoder`] for how frames become events).
+    /// A decoded frame event (see [`Decoder`] for how frames become events); every decoded
+    /// frame gives exactly one, so the session's frame count is the decoded-frame count.
     Frame(Event<'a>),
     /// The current GPS fix, or `None` when the fix is lost or stale.
     Fix(Option<Fix>),
@@ -88,6 +89,8 @@ pub enum Event<'a> {
         heard: Heard,
         data: bool,
     },
+    /// Any other decoded frame: it says only that the radio heard something at `time`.
+    Other { time: TimeUs },
 }
 
 /// A multiplicative hasher for MAC keys: the keys come from the air, but a HashMap keyed by
@@ -317,6 +320,7 @@ impl Tracker {
 
     fn event(&mut self, ev: Event<'_>) {
         match ev {
+            Event::Other { time } => self.touch_session(time),
             Event::BssAdvert {
                 time,
                 bssid,
@@ -683,15 +687,17 @@ impl ApState {
         s.privacy |= privacy;
         if let Some(w) = e.wpa {
             s.wpa = true;
-            s.wpa_akms |= w.akms;
-            s.wpa_ciphers |= w.pairwise;
+            s.wpa_akms |= w.akm_types;
+            s.wpa_ciphers |= w.pairwise_types;
             if let Some(g) = w.group_cipher(WPA_OUI).filter(|g| *g < 32) {
                 s.wpa_ciphers |= 1 << g;
             }
         }
         if let Some(rsn) = e.rsn {
-            s.rsn_akms |= rsn.akms;
-            s.rsn_pairwise |= rsn.pairwise;
+            // The suite type whatever its OUI, as tshark's `wlan.rsn.akms.type` (and so the
+            // truth files' enc_class) counts it.
+            s.rsn_akms |= rsn.akm_types;
+            s.rsn_pairwise |= rsn.pairwise_types;
             if let Some(g) = rsn.group_cipher(RSN_OUI).filter(|g| *g < 32) {
                 s.rsn_group |= 1 << g;
             }
