@@ -24,10 +24,16 @@ fn civil(us: TimeUs) -> (i64, u32, u32, u32, u32, u32) {
     (y, m, d, sod / 3600, sod / 60 % 60, sod % 60)
 }
 
-/// Short UTC time for tables: `2026-11-27 14:57:03`.
-pub fn time_short(us: TimeUs) -> String {
+/// UTC time to the second, for the detail page: `2026-11-27 14:57:03`.
+pub fn time_full(us: TimeUs) -> String {
     let (y, mo, d, h, mi, s) = civil(us);
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+}
+
+/// UTC time to the minute, for the list, where width is scarce: `2026-11-27 14:57`.
+pub fn time_short(us: TimeUs) -> String {
+    let (y, mo, d, h, mi, _) = civil(us);
+    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}")
 }
 
 /// RFC 3339 UTC time, for `<time datetime>` and the JSON API: `2026-11-27T14:57:03Z`.
@@ -162,7 +168,8 @@ mod tests {
         // 2026-11-27 14:57:03.5 UTC
         let t = 1_795_791_423_500_000;
         assert_eq!(time_iso(t), "2026-11-27T14:57:03Z");
-        assert_eq!(time_short(t), "2026-11-27 14:57:03");
+        assert_eq!(time_full(t), "2026-11-27 14:57:03");
+        assert_eq!(time_short(t), "2026-11-27 14:57");
         assert_eq!(time_iso(951_782_400_000_000), "2000-02-29T00:00:00Z");
         // Before 1970 rounds down, not towards zero.
         assert_eq!(time_iso(-1), "1969-12-31T23:59:59Z");

@@ -248,7 +248,7 @@ fn opt_text<T: ToString>(v: Option<T>) -> String {
 impl SightingRow {
     fn new(o: &Observation) -> SightingRow {
         SightingRow {
-            time: format::time_short(o.time),
+            time: format::time_full(o.time),
             signal: opt_text(o.signal_dbm),
             channel: opt_text(o.channel),
             fix: o.fix.as_ref().map_or_else(|| "no fix".to_owned(), fix_text),
@@ -310,8 +310,8 @@ impl ApView {
                     // An empty history entry is the hidden (blank) SSID itself.
                     ssid: SsidView::new(Some(&h.ssid), h.ssid.iter().all(|&b| b == 0)),
                     count: h.count,
-                    first_seen: format::time_short(h.first_seen),
-                    last_seen: format::time_short(h.last_seen),
+                    first_seen: format::time_full(h.first_seen),
+                    last_seen: format::time_full(h.last_seen),
                 })
                 .collect(),
             channel: ap.channel,
@@ -336,9 +336,9 @@ impl ApView {
                 .map_or_else(|| "–".to_owned(), |c| display_ssid(&c[..2])),
             mesh_id: ap.mesh_id.as_deref().map(|m| SsidView::new(Some(m), false)),
             ibss: ap.ibss,
-            first_seen: format::time_short(ap.first_seen),
+            first_seen: format::time_full(ap.first_seen),
             first_seen_iso: format::time_iso(ap.first_seen),
-            last_seen: format::time_short(ap.last_seen),
+            last_seen: format::time_full(ap.last_seen),
             last_seen_iso: format::time_iso(ap.last_seen),
             beacons: ap.beacons,
             probe_responses: ap.probe_responses,

@@ -158,8 +158,8 @@ async fn list_is_newest_first_and_paged() {
         "<td class=\"sig\">-59</td>",
         "<td class=\"sec sec-good\">WPA/WPA2</td>",
         "<td class=\"vendor\">Acme Radio Ltd</td>",
-        "<td class=\"first\">2026-11-27 01:59:00</td>",
-        "<td class=\"last\">2026-11-27 14:41:00</td>",
+        "<td class=\"first\">2026-11-27 01:59</td>",
+        "<td class=\"last\">2026-11-27 14:41</td>",
     ] {
         assert!(p1.contains(needle), "{needle}");
     }
