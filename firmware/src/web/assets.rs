@@ -64,8 +64,9 @@ const TEXT: &str = "text/plain; charset=utf-8";
 
 /// Every asset the server knows. Licence files are served too, so the vendored code's terms
 /// travel with it.
-pub static ASSETS: [Asset; 6] = [
+pub static ASSETS: [Asset; 7] = [
     asset!("app.css", "text/css; charset=utf-8"),
+    asset!("icon.svg", "image/svg+xml"),
     asset!(
         "vendor/htmx.min.js",
         JS,
@@ -83,11 +84,13 @@ pub static ASSETS: [Asset; 6] = [
 pub struct Urls {
     pub css: String,
     pub htmx: String,
+    pub icon: String,
 }
 
 pub static URLS: LazyLock<Urls> = LazyLock::new(|| Urls {
     css: by_path("app.css").url(),
     htmx: by_path("vendor/htmx.min.js").url(),
+    icon: by_path("icon.svg").url(),
 });
 
 fn by_path(path: &str) -> &'static Asset {

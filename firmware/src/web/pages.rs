@@ -46,6 +46,7 @@ const NAV: [(&str, &str, bool); 10] = [
 pub struct Layout {
     pub css_url: &'static str,
     pub htmx_url: &'static str,
+    pub icon_url: &'static str,
     pub version: &'static str,
     pub nav: Vec<NavItem>,
 }
@@ -55,6 +56,7 @@ impl Layout {
         Layout {
             css_url: &URLS.css,
             htmx_url: &URLS.htmx,
+            icon_url: &URLS.icon,
             version: env!("CARGO_PKG_VERSION"),
             nav: NAV
                 .iter()

@@ -452,13 +452,15 @@ async fn static_assets_are_served_with_type_and_cache_headers() {
     let f = fixture(vec![], vec![]);
     let html = get_ok(&f.state, "/networks").await;
     let links = static_links(&html);
-    assert_eq!(links.len(), 2, "{links:?}");
+    assert_eq!(links.len(), 3, "{links:?}");
     for link in &links {
         let resp = get(&f.state, link).await;
         assert_eq!(resp.status(), StatusCode::OK, "{link}");
         let ct = header(&resp, header::CONTENT_TYPE);
         if link.ends_with(".css") {
             assert_eq!(ct, "text/css; charset=utf-8");
+        } else if link.ends_with(".svg") {
+            assert_eq!(ct, "image/svg+xml");
         } else {
             assert!(link.ends_with(".js"));
             assert_eq!(ct, "text/javascript; charset=utf-8");
