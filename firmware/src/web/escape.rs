@@ -217,6 +217,19 @@ mod tests {
         assert_eq!(unescape(&display_ssid(mixed)), mixed.to_vec());
     }
 
+    proptest::proptest! {
+        /// For any bytes: the display text holds no control or deceptive character (so
+        /// nothing from the air can move the cursor, reorder text or hide), and the segments
+        /// join to exactly the flat display string.
+        #[test]
+        fn display_text_is_always_inert(raw in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
+            let flat = display_ssid(&raw);
+            proptest::prop_assert!(flat.chars().all(|c| !c.is_control() && !is_deceptive(c)));
+            let joined: String = ssid_segments(&raw).into_iter().map(|s| s.text).collect();
+            proptest::prop_assert_eq!(joined, flat);
+        }
+    }
+
     #[test]
     fn hex_is_lowercase() {
         assert_eq!(hex(&[0xb2, 0x0a, 0xff]), "b20aff");
