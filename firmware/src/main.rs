@@ -102,10 +102,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for r in &reports {
                 let s = r.stats;
                 eprintln!(
-                    "{}: {} records, {} decoded, {} bad FCS dropped, {} malformed, {} unsupported link type",
+                    "{}: {} records, {} decoded ({} with damaged elements), {} bad FCS dropped, {} malformed, {} unsupported (link type or header version)",
                     r.path.display(),
                     r.records,
                     s.decoded,
+                    s.damaged_elements,
                     s.bad_fcs,
                     s.malformed,
                     s.unsupported

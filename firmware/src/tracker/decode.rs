@@ -24,7 +24,11 @@ pub struct DecodeStats {
     pub bad_fcs: u64,
     /// Dropped because a header could not be parsed (radiotap, 802.11).
     pub malformed: u64,
-    /// Dropped because of a link type the decoder does not read.
+    /// Decoded, but the element list ran past the end of the frame or an RSN, WPA or WPS
+    /// element was cut short; what came before the damage was used.
+    pub damaged_elements: u64,
+    /// Dropped because of a link type, or a header version within one (radiotap version 1,
+    /// an AVS header under DLT 119), that the decoder does not read.
     pub unsupported: u64,
 }
 
@@ -59,6 +63,13 @@ impl Decoder {
             None => self.last_time,
         };
         let _ = self.decode(rec.link, rec.data, time, sink);
+    }
+
+    fn count_damage(&mut self, e: &BssElements<'_>) {
+        let cut = |r: Option<ie::Rsn>| r.is_some_and(|r| r.truncated);
+        if e.malformed || cut(e.rsn) || cut(e.wpa) || e.wps.is_some_and(|w| w.truncated) {
+            self.stats.damaged_elements += 1;
+        }
     }
 
     /// Decodes one link-layer frame heard at `time`.
@@ -101,6 +112,7 @@ impl Decoder {
         match f.kind {
             FrameKind::Beacon(b) | FrameKind::ProbeResponse(b) => {
                 let elements = ie::parse_bss(b.elements);
+                self.count_damage(&elements);
                 sink(Event::BssAdvert {
                     time,
                     bssid: b.header.bssid,
@@ -114,6 +126,7 @@ impl Decoder {
             }
             FrameKind::ProbeRequest(p) => {
                 let elements = ie::parse_bss(p.elements);
+                self.count_damage(&elements);
                 sink(Event::ProbeRequest {
                     time,
                     client: p.header.transmitter,
