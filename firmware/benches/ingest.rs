@@ -83,6 +83,7 @@ fn main() {
     let have_tshark = Command::new("tshark")
         .arg("--version")
         .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
     let dir = work.path().join("store");

@@ -3,8 +3,10 @@
 //! Every copy of a real frame gets the last two octets of its unicast addresses XORed with the
 //! copy number, so the tracker sees many distinct networks and clients, and gets its FCS
 //! recomputed when the original carried a good one (a wrong FCS would make the decoder drop
-//! it). The output is pcapng with one interface per link type, so radiotap, Prism and bare
-//! 802.11 records mix in one file as they do in the bundled captures.
+//! it). Records captured without a radio header (DLT 105) are given a radiotap header of the
+//! kind a monitor-mode adapter writes (TSF, flags with "FCS at end", rate, channel, signal,
+//! antenna) and a correct FCS, because that is what the appliance decodes all day; signals
+//! vary by copy. The output is pcapng with one interface per link type.
 
 use crate::demo::BUNDLED;
 use piwardrive_dot11::capfile::CapReader;
@@ -20,6 +22,8 @@ struct Source {
     frame_at: usize,
     /// The frame ends with an FCS that was good in the original.
     fcs_good: bool,
+    /// `data` starts with our own radiotap header (see [`wrap_radiotap`]).
+    wrapped: bool,
 }
 
 /// What [`synthesize`] wrote.
@@ -31,10 +35,44 @@ pub struct SynthStats {
     pub copies: u64,
 }
 
+/// Where the bundled captures without a radio header were recorded (from their APs' DS
+/// Parameter Set), for the radiotap header given to their frames.
+fn freq_of(name: &str) -> u16 {
+    match name {
+        "aircrack_n-02.cap" => 5320,
+        "aircrack_pmkid-not-recognized.cap" => 2457,
+        _ => 2437,
+    }
+}
+
+/// Radiotap header length written by [`wrap_radiotap`].
+const RT_LEN: usize = 24;
+
+/// Prepends a radiotap header and appends the frame's FCS.
+fn wrap_radiotap(frame: &[u8], freq: u16) -> Vec<u8> {
+    let mut v = Vec::with_capacity(RT_LEN + frame.len() + 4);
+    v.extend_from_slice(&[0, 0]);
+    v.extend_from_slice(&(RT_LEN as u16).to_le_bytes());
+    // TSFT, Flags, Rate, Channel, dBm antenna signal, Antenna.
+    v.extend_from_slice(&0x0000_082fu32.to_le_bytes());
+    v.extend_from_slice(&0u64.to_le_bytes()); // TSFT, rewritten per record
+    v.push(0x10); // Flags: FCS at end
+    v.push(12); // Rate: 6 Mb/s
+    v.extend_from_slice(&freq.to_le_bytes());
+    let chan_flags: u16 = if freq < 3000 { 0x00c0 } else { 0x0140 };
+    v.extend_from_slice(&chan_flags.to_le_bytes());
+    v.push(-60i8 as u8); // dBm antenna signal, rewritten per record
+    v.push(0); // Antenna
+    debug_assert_eq!(v.len(), RT_LEN);
+    v.extend_from_slice(frame);
+    v.extend_from_slice(&fcs::crc32(frame).to_le_bytes());
+    v
+}
+
 fn sources() -> (Vec<u32>, Vec<Source>) {
     let mut links: Vec<u32> = Vec::new();
     let mut out = Vec::new();
-    for (_, bytes) in BUNDLED {
+    for (name, bytes) in BUNDLED {
         let Ok(mut r) = CapReader::new(*bytes) else {
             continue;
         };
@@ -45,19 +83,25 @@ fn sources() -> (Vec<u32>, Vec<Source>) {
             let Ok(cap) = link::decode_link(lt, rec.data) else {
                 continue;
             };
-            let frame_at = (cap.frame.as_ptr() as usize).wrapping_sub(rec.data.as_ptr() as usize);
-            let iface = match links.iter().position(|l| *l == rec.link) {
+            let (link, data, frame_at, fcs_good) = if lt == LinkType::Ieee80211 {
+                (127, wrap_radiotap(cap.frame, freq_of(name)), RT_LEN, true)
+            } else {
+                let at = (cap.frame.as_ptr() as usize).wrapping_sub(rec.data.as_ptr() as usize);
+                (rec.link, rec.data.to_vec(), at, cap.fcs == FcsStatus::Good)
+            };
+            let iface = match links.iter().position(|l| *l == link) {
                 Some(i) => i,
                 None => {
-                    links.push(rec.link);
+                    links.push(link);
                     links.len() - 1
                 }
             } as u32;
             out.push(Source {
                 iface,
-                data: rec.data.to_vec(),
+                data,
                 frame_at,
-                fcs_good: cap.fcs == FcsStatus::Good,
+                fcs_good,
+                wrapped: lt == LinkType::Ieee80211,
             });
         }
     }
@@ -105,6 +149,10 @@ pub fn synthesize(records: u64, start_us: i64, out: &mut impl Write) -> io::Resu
         data.extend_from_slice(&src.data);
         vary(&mut data[src.frame_at..], copy as u16, src.fcs_good);
         let ts = (start_us + i as i64 * 1000) as u64;
+        if src.wrapped {
+            data[8..16].copy_from_slice(&ts.to_le_bytes());
+            data[22] = (-30 - (copy % 60) as i8 - (i % 7) as i8) as u8;
+        }
         body.clear();
         body.extend_from_slice(&src.iface.to_le_bytes());
         body.extend_from_slice(&((ts >> 32) as u32).to_le_bytes());

@@ -1,0 +1,99 @@
+//! `piwardrive demo` as a user runs it: it serves the UI, networks appear as the captures replay, and Ctrl-C stops it cleanly.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A plain HTTP/1.1 GET over loopback; returns (status, body).
+fn get(addr: &str, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|b| b.1.to_string())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+#[test]
+fn demo_serves_replayed_networks_and_stops_on_sigint() {
+    // Find a free port, then let the demo take it.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_piwardrive"))
+        .args(["demo", "--listen", &addr, "--speed", "20"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    let mut total = 0;
+    let mut newest = String::new();
+    while t.elapsed() < Duration::from_secs(60) {
+        if let Some((200, body)) = get(&addr, "/api/v1/networks") {
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            total = v["total"].as_u64().unwrap();
+            newest = v["networks"][0]["bssid"].as_str().unwrap_or("").to_string();
+            if total >= 10 {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        total >= 10,
+        "the replay should have found networks, got {total}"
+    );
+    let (status, html) = get(&addr, "/networks").unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("<table") || html.contains("network"),
+        "{html}"
+    );
+    assert_eq!(get(&addr, "/api/v1/system/health").unwrap().0, 200);
+
+    // Ctrl-C: the demo stops by itself and removes its temporary store.
+    let st = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let t = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "demo did not stop on SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(status.success(), "{status}: {stderr}");
+    let tmp = std::env::temp_dir().join(format!("piwardrive-demo-{}", child.id()));
+    assert!(
+        !tmp.exists(),
+        "temporary store {} left behind",
+        tmp.display()
+    );
+}
