@@ -355,12 +355,17 @@ impl<R: Read> CapReader<R> {
             }
             match btype {
                 1 => self.interface_block(body_end, offset)?,
-                6 => {
-                    // Enhanced packet block.
+                // Enhanced packet block (6), and the obsolete packet block (2) that old tools
+                // still write: the same layout but for a 16-bit interface id and a drop count.
+                6 | 2 => {
                     if body_end < 28 {
-                        return self.fail(offset, CapErrorKind::Corrupt("enhanced packet block"));
+                        return self.fail(offset, CapErrorKind::Corrupt("packet block"));
                     }
-                    let ifid = u32_at(&self.buf, 8, be);
+                    let ifid = if btype == 6 {
+                        u32_at(&self.buf, 8, be)
+                    } else {
+                        u16_at(&self.buf, 8, be) as u32
+                    };
                     let hi = u32_at(&self.buf, 12, be) as u64;
                     let lo = u32_at(&self.buf, 16, be) as u64;
                     let cap = u32_at(&self.buf, 20, be);
@@ -388,30 +393,6 @@ impl<R: Read> CapReader<R> {
                     let iface = self.iface(0, offset)?;
                     let cap = (orig.min(iface.snaplen) as usize).min(body_end - 12);
                     return Ok(Some((iface.link, None, orig, 12, 12 + cap, offset)));
-                }
-                2 => {
-                    // Obsolete packet block, still written by old tools.
-                    if body_end < 28 {
-                        return self.fail(offset, CapErrorKind::Corrupt("packet block"));
-                    }
-                    let ifid = u16_at(&self.buf, 8, be) as u32;
-                    let hi = u32_at(&self.buf, 12, be) as u64;
-                    let lo = u32_at(&self.buf, 16, be) as u64;
-                    let cap = u32_at(&self.buf, 20, be);
-                    let orig = u32_at(&self.buf, 24, be);
-                    if 28 + cap as usize > body_end {
-                        return self.fail(offset, CapErrorKind::Corrupt("packet length"));
-                    }
-                    let iface = self.iface(ifid, offset)?;
-                    let ts = ts_from_units((hi << 32) | lo, iface.units_per_sec, iface.offset_sec);
-                    return Ok(Some((
-                        iface.link,
-                        Some(ts),
-                        orig,
-                        28,
-                        28 + cap as usize,
-                        offset,
-                    )));
                 }
                 // Name resolution, statistics, custom and unknown blocks carry no packets.
                 _ => continue,
@@ -585,6 +566,36 @@ mod tests {
         v.extend_from_slice(body);
         v.resize(v.len() + (body.len().div_ceil(4) * 4 - body.len()), 0);
         v.extend_from_slice(&(total as u32).to_le_bytes());
+    }
+
+    #[test]
+    fn pcapng_obsolete_and_simple_packet_blocks() {
+        let mut f = Vec::new();
+        let mut shb = Vec::new();
+        shb.extend_from_slice(&PCAPNG_BOM.to_le_bytes());
+        shb.extend_from_slice(&[1, 0, 0, 0]);
+        shb.extend_from_slice(&u64::MAX.to_le_bytes());
+        block(&mut f, PCAPNG_SHB, &shb);
+        block(&mut f, 1, &[105, 0, 0, 0, 2, 0, 0, 0]); // snaplen 2
+        // Obsolete packet block: 16-bit interface id, drops, timestamp, lengths, data.
+        let mut opb = vec![0, 0, 0, 0];
+        opb.extend_from_slice(&0u32.to_le_bytes());
+        opb.extend_from_slice(&7_000_000u32.to_le_bytes());
+        opb.extend_from_slice(&1u32.to_le_bytes());
+        opb.extend_from_slice(&1u32.to_le_bytes());
+        opb.push(0xab);
+        block(&mut f, 2, &opb);
+        // Simple packet block: original length 3, but the snaplen cuts it to 2.
+        block(&mut f, 3, &[3, 0, 0, 0, 1, 2, 3]);
+        let mut r = CapReader::new(&f[..]).unwrap();
+        let a = r.next_record().unwrap().unwrap();
+        assert_eq!(
+            (a.link, a.ts_us, a.data),
+            (105, Some(7_000_000), &[0xab][..])
+        );
+        let b = r.next_record().unwrap().unwrap();
+        assert_eq!((b.ts_us, b.data, b.orig_len), (None, &[1u8, 2][..], 3));
+        assert!(r.next_record().is_none());
     }
 
     #[test]
