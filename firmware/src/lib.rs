@@ -2,6 +2,8 @@
 
 pub mod capture;
 pub mod demo;
+pub mod export;
+pub mod gps;
 pub mod ingest;
 pub mod model;
 pub mod report;

@@ -1,0 +1,1 @@
+//! A gpsd client: TCP, `?WATCH` JSON, TPV and SKY, with reconnects and a first-class GPS state.

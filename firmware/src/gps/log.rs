@@ -1,0 +1,1 @@
+//! GPS log files (gpspipe -w JSON, raw NMEA, GPX) read into fixes.
