@@ -48,6 +48,65 @@ pub struct Fix {
     pub time_us: TimeUs,
 }
 
+/// A running signal-weighted mean of the positions an AP was heard from.
+///
+/// Positions are summed as unit vectors on the sphere (so that the mean is right across the
+/// antimeridian and near the poles), each weighted by the received amplitude
+/// `10^((dBm + 100) / 20)`: a sighting 20 dB stronger counts ten times as much. Sightings
+/// without a signal reading count with weight 1, that of -100 dBm.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PositionEstimate {
+    pub sum_w: f64,
+    pub sum_x: f64,
+    pub sum_y: f64,
+    pub sum_z: f64,
+    /// Sightings that went into the estimate.
+    pub samples: u32,
+    /// The largest accuracy radius among them (metres), a floor for the estimate's own.
+    pub worst_accuracy_m: f64,
+}
+
+impl PositionEstimate {
+    /// The weight of a sighting at `signal_dbm`.
+    pub fn weight(signal_dbm: Option<i8>) -> f64 {
+        match signal_dbm {
+            // Clamp so that a bogus reading cannot dominate or vanish.
+            Some(s) => 10f64.powf((f64::from(s.clamp(-100, 0)) + 100.0) / 20.0),
+            None => 1.0,
+        }
+    }
+
+    /// Adds a sighting.
+    pub fn add(this: &mut Option<PositionEstimate>, fix: &Fix, signal_dbm: Option<i8>) {
+        let w = Self::weight(signal_dbm);
+        let (la, lo) = (fix.lat.to_radians(), fix.lon.to_radians());
+        let e = this.get_or_insert(PositionEstimate {
+            sum_w: 0.0,
+            sum_x: 0.0,
+            sum_y: 0.0,
+            sum_z: 0.0,
+            samples: 0,
+            worst_accuracy_m: 0.0,
+        });
+        e.sum_w += w;
+        e.sum_x += w * la.cos() * lo.cos();
+        e.sum_y += w * la.cos() * lo.sin();
+        e.sum_z += w * la.sin();
+        e.samples = e.samples.saturating_add(1);
+        e.worst_accuracy_m = e.worst_accuracy_m.max(fix.accuracy_m);
+    }
+
+    /// The estimated (lat, lon) in degrees; `None` when the sightings cancel out (antipodal).
+    pub fn lat_lon(&self) -> Option<(f64, f64)> {
+        let (x, y, z) = (self.sum_x, self.sum_y, self.sum_z);
+        let h = (x * x + y * y).sqrt();
+        if self.sum_w <= 0.0 || (h == 0.0 && z == 0.0) {
+            return None;
+        }
+        Some((z.atan2(h).to_degrees(), y.atan2(x).to_degrees()))
+    }
+}
+
 /// Frequency band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Band {
@@ -170,8 +229,12 @@ pub struct ApRecord {
     pub probe_responses: u64,
     pub data_frames: u64,
     pub best_signal_dbm: Option<i8>,
-    /// Where the best signal was heard, when a fix was known then.
+    /// Where the strongest sighting that had a fix was heard (as Kismet's peak location and
+    /// WiGLE's best-signal location), and that sighting's signal.
     pub best_fix: Option<Fix>,
+    pub best_fix_signal_dbm: Option<i8>,
+    /// Signal-weighted estimate of where the AP is, from every sighting with a fix.
+    pub position: Option<PositionEstimate>,
     pub last_signal_dbm: Option<i8>,
     /// Number of distinct clients seen talking to this AP.
     pub client_count: u32,
@@ -251,4 +314,38 @@ pub struct SessionRecord {
     pub status: SessionStatus,
     pub time_source: TimeSource,
     pub frames: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fix(lat: f64, lon: f64) -> Fix {
+        Fix {
+            lat,
+            lon,
+            alt_m: None,
+            accuracy_m: 3.0,
+            time_us: 0,
+        }
+    }
+
+    #[test]
+    fn position_estimate_across_the_antimeridian() {
+        let mut e = None;
+        PositionEstimate::add(&mut e, &fix(10.0, 179.999), Some(-70));
+        PositionEstimate::add(&mut e, &fix(10.0, -179.999), Some(-70));
+        let (lat, lon) = e.unwrap().lat_lon().unwrap();
+        assert!((lon.abs() - 180.0).abs() < 1e-6, "{lon}");
+        assert!((lat - 10.0).abs() < 1e-6, "{lat}");
+        assert_eq!(e.unwrap().samples, 2);
+    }
+
+    #[test]
+    fn weights_follow_amplitude() {
+        let w = |s| PositionEstimate::weight(Some(s));
+        assert!((w(-60) / w(-80) - 10.0).abs() < 1e-9);
+        assert_eq!(PositionEstimate::weight(None), 1.0);
+        assert_eq!(w(-120), 1.0, "clamped");
+    }
 }

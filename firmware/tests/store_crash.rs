@@ -39,6 +39,8 @@ fn ap(n: u64) -> ApRecord {
         data_frames: 0,
         best_signal_dbm: None,
         best_fix: None,
+        best_fix_signal_dbm: None,
+        position: None,
         last_signal_dbm: None,
         client_count: 0,
     }

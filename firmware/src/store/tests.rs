@@ -47,6 +47,8 @@ pub(crate) fn ap(bssid: u64, first_seen: i64, last_seen: i64) -> ApRecord {
         data_frames: 0,
         best_signal_dbm: Some(-50),
         best_fix: None,
+        best_fix_signal_dbm: None,
+        position: None,
         last_signal_dbm: Some(-60),
         client_count: 0,
     }

@@ -11,8 +11,8 @@ mod throttle;
 pub use decode::{DecodeStats, Decoder, Dropped};
 
 use crate::model::{
-    ApRecord, Band, ClientRecord, Fix, Observation, ObservationKind, Phy, Pmf, SessionRecord,
-    SessionStatus, SsidSeen, TimeUs, WpsInfo,
+    ApRecord, Band, ClientRecord, Fix, Observation, ObservationKind, Phy, Pmf, PositionEstimate,
+    SessionRecord, SessionStatus, SsidSeen, TimeUs, WpsInfo,
 };
 use crate::store::Batch;
 use piwardrive_dot11::MacAddr;
@@ -530,6 +530,8 @@ impl ApRecord {
             data_frames: 0,
             best_signal_dbm: None,
             best_fix: None,
+            best_fix_signal_dbm: None,
+            position: None,
             last_signal_dbm: None,
             client_count: 0,
         }
@@ -572,20 +574,24 @@ impl ApState {
         }
         if let Some(s) = signal {
             r.last_signal_dbm = Some(s);
-            match r.best_signal_dbm {
-                // Keep the first place the best signal was heard, but fill in a fix if the
-                // first time had none.
-                Some(b) if b > s => {}
-                Some(b) if b == s => {
-                    if r.best_fix.is_none() {
-                        r.best_fix = fix;
-                    }
-                }
-                _ => {
-                    r.best_signal_dbm = Some(s);
-                    r.best_fix = fix;
-                }
+            r.best_signal_dbm = Some(r.best_signal_dbm.map_or(s, |b| b.max(s)));
+        }
+        // The best located sighting: a stronger one replaces it; without any signal reading
+        // (a capture with no radio header) the first located sighting stays.
+        if let Some(f) = fix {
+            let better = match (r.best_fix, signal, r.best_fix_signal_dbm) {
+                (None, _, _) => true,
+                (Some(_), Some(s), Some(b)) => s > b,
+                (Some(_), Some(_), None) => true,
+                (Some(_), None, _) => false,
+            };
+            if better {
+                r.best_fix = Some(f);
+                r.best_fix_signal_dbm = signal;
             }
+        }
+        if let Some(f) = &fix {
+            PositionEstimate::add(&mut r.position, f, signal);
         }
         if let Some(c) = heard.channel
             && !r.heard_channels.contains(&c)

@@ -170,3 +170,38 @@ fn session_times_follow_the_records_and_end_is_marked() {
     assert_eq!((s.started_at, s.ended_at, s.frames), (20, Some(70), 2));
     assert_eq!(s.status, SessionStatus::Ended);
 }
+
+fn fix_at(lat: f64, lon: f64, time_us: TimeUs) -> Fix {
+    Fix {
+        lat,
+        lon,
+        alt_m: Some(10.0),
+        accuracy_m: 4.0,
+        time_us,
+    }
+}
+
+#[test]
+fn best_signal_fix_and_weighted_position() {
+    let mut t = Tracker::new(session(), 1, vec![], vec![]);
+    let b = mac("00:11:22:33:44:55");
+    t.handle(Input::Fix(Some(fix_at(52.0, 13.0, 1))));
+    advert(&mut t, 1, b, &elements(b"n", 1), Some(-80));
+    t.handle(Input::Fix(Some(fix_at(52.001, 13.0, 2))));
+    advert(&mut t, 2, b, &elements(b"n", 1), Some(-60));
+    t.handle(Input::Fix(None));
+    advert(&mut t, 3, b, &elements(b"n", 1), Some(-50));
+    let ap = t.ap(b).unwrap();
+    // The strongest sighting had no fix: the best signal is -50, the best located one -60.
+    assert_eq!(ap.best_signal_dbm, Some(-50));
+    assert_eq!(ap.best_fix, Some(fix_at(52.001, 13.0, 2)));
+    assert_eq!(ap.best_fix_signal_dbm, Some(-60));
+    let p = ap.position.unwrap();
+    assert_eq!(p.samples, 2);
+    // Weights 10^(20/20) = 10 and 10^(40/20) = 100: the estimate is 10/110 of the way from
+    // the stronger sighting to the weaker one (to first order on this small scale).
+    let (lat, lon) = p.lat_lon().unwrap();
+    let want = 52.001 - 0.001 * 10.0 / 110.0;
+    assert!((lat - want).abs() < 1e-7, "{lat} vs {want}");
+    assert!((lon - 13.0).abs() < 1e-9);
+}

@@ -51,6 +51,8 @@ fn ap(i: u64, ssid: &[u8]) -> ApRecord {
         data_frames: 7,
         best_signal_dbm: Some(-40 - (i % 50) as i8),
         best_fix: None,
+        best_fix_signal_dbm: None,
+        position: None,
         last_signal_dbm: Some(-70),
         client_count: 2,
     }
