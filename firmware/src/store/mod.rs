@@ -7,6 +7,7 @@
 //! keys are chosen so that redb's key order is the order the UI lists things in.
 
 mod error;
+mod read;
 mod schema;
 mod writer;
 
@@ -20,10 +21,11 @@ use std::sync::Arc;
 use redb::{ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use serde::de::DeserializeOwned;
 
-use crate::model::{ApRecord, ClientRecord, Observation, SessionRecord};
+use crate::model::{ApRecord, ClientRecord, Fix, Observation, SessionRecord};
 use piwardrive_dot11::MacAddr;
 
 pub use error::StoreError;
+pub use read::{ApLookup, Snapshot, TimeRange};
 pub use schema::SCHEMA_VERSION;
 pub use writer::{StoreWriter, WriterStats, WriterStatus, WriterStatusSnapshot};
 
@@ -85,6 +87,8 @@ pub struct Batch {
     pub observations: Vec<Observation>,
     pub sessions: Vec<SessionRecord>,
     pub cursors: Vec<(String, SourceCursor)>,
+    /// New GPS track points (keyed by their time; the GPS side thins them before sending).
+    pub track: Vec<Fix>,
 }
 
 impl Batch {
@@ -95,6 +99,7 @@ impl Batch {
             && self.observations.is_empty()
             && self.sessions.is_empty()
             && self.cursors.is_empty()
+            && self.track.is_empty()
     }
 }
 

@@ -31,6 +31,13 @@ pub(crate) const OBSERVATIONS_BY_MAC: TableDefinition<(u64, u64), ()> =
 pub(crate) const SESSIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("sessions");
 /// Input name (e.g. a capture file key) to a postcard `SourceCursor`.
 pub(crate) const CURSORS: TableDefinition<&str, &[u8]> = TableDefinition::new("cursors");
+/// The GPS track: fix time (Unix microseconds) to a postcard `Fix`, so a time range is a key
+/// range (a session's track is the range `started_at..=ended_at`).
+pub(crate) const TRACK: TableDefinition<i64, &[u8]> = TableDefinition::new("track");
+/// `(session_id, mac)` of every observation: "which networks were seen in session S" as a
+/// key range, without scanning the observations or collecting a set in memory.
+pub(crate) const SESSION_MACS: TableDefinition<(u64, u64), ()> =
+    TableDefinition::new("session_macs");
 
 pub(crate) const META_SCHEMA_VERSION: &str = "schema_version";
 pub(crate) const META_DEVICE_ID: &str = "device_id";
@@ -47,7 +54,32 @@ pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(OBSERVATIONS_BY_MAC)?;
     txn.open_table(SESSIONS)?;
     txn.open_table(CURSORS)?;
+    txn.open_table(TRACK)?;
+    txn.open_table(SESSION_MACS)?;
     Ok(())
+}
+
+/// Fills the session index from the observations when it is empty but observations exist:
+/// a file created before the index was added (adding tables is backward compatible; this
+/// makes the new index complete for it too). Runs inside the opening write transaction.
+pub(crate) fn backfill_session_macs(txn: &WriteTransaction) -> Result<u64, redb::Error> {
+    use redb::ReadableTableMetadata;
+    let mut index = txn.open_table(SESSION_MACS)?;
+    if !index.is_empty()? {
+        return Ok(0);
+    }
+    let observations = txn.open_table(OBSERVATIONS)?;
+    let mut added = 0;
+    for entry in observations.iter()? {
+        let (_, v) = entry?;
+        // A row that does not decode is left to the readers, which report it; the index
+        // simply does not list it.
+        if let Ok(o) = postcard::from_bytes::<crate::model::Observation>(v.value()) {
+            index.insert((o.session_id, o.mac.to_u64()), ())?;
+            added += 1;
+        }
+    }
+    Ok(added)
 }
 
 /// Checks, in a read transaction, whether the file is ready as it is: every table present, the
@@ -74,7 +106,9 @@ pub(crate) fn check_ready(db: &redb::Database) -> Option<Prepared> {
         && txn.open_table(OBSERVATIONS).is_ok()
         && txn.open_table(OBSERVATIONS_BY_MAC).is_ok()
         && txn.open_table(SESSIONS).is_ok()
-        && txn.open_table(CURSORS).is_ok();
+        && txn.open_table(CURSORS).is_ok()
+        && txn.open_table(TRACK).is_ok()
+        && txn.open_table(SESSION_MACS).is_ok();
     tables_exist.then_some(Prepared { device_id })
 }
 
@@ -88,6 +122,7 @@ pub(crate) struct Prepared {
 pub(crate) fn prepare(path: &Path, txn: &WriteTransaction) -> Result<Prepared, StoreError> {
     let db = |e: redb::Error| StoreError::from_redb(path, e);
     create_tables(txn).map_err(db)?;
+    backfill_session_macs(txn).map_err(db)?;
     let mut meta = txn.open_table(META).map_err(|e| db(e.into()))?;
 
     let stored = meta

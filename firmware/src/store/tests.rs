@@ -2,6 +2,7 @@
 //! snapshot isolation under a committing writer, flush semantics, and a model-based proptest.
 
 use std::collections::BTreeMap;
+use std::ops::{Bound, ControlFlow};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -189,6 +190,7 @@ fn every_record_kind_round_trips() {
             observations: vec![o.clone()],
             sessions: vec![s.clone()],
             cursors: vec![("cap/a.pcap".into(), cur)],
+            track: vec![fix()],
         }],
     );
     assert_eq!(stats.commits, 1);
@@ -601,6 +603,9 @@ struct Model {
     observations: BTreeMap<u64, Observation>,
     sessions: BTreeMap<u64, SessionRecord>,
     cursors: BTreeMap<String, SourceCursor>,
+    track: BTreeMap<i64, Fix>,
+    /// Grow-only, as the writer keeps it.
+    session_macs: std::collections::BTreeSet<(u64, u64)>,
 }
 
 impl Model {
@@ -613,6 +618,10 @@ impl Model {
         }
         for o in &b.observations {
             self.observations.insert(o.seq, o.clone());
+            self.session_macs.insert((o.session_id, o.mac.to_u64()));
+        }
+        for f in &b.track {
+            self.track.insert(f.time_us, *f);
         }
         for s in &b.sessions {
             self.sessions.insert(s.id, s.clone());
@@ -631,7 +640,16 @@ fn arb_batch() -> impl Strategy<Value = Batch> {
         a
     });
     let cl = (0u64..4, 0i64..5).prop_map(|(m, l)| client(m, l));
-    let ob = (1u64..12, 0u64..4).prop_map(|(s, m)| obs(s, m));
+    let ob = (1u64..12, 0u64..4, 1u64..3).prop_map(|(s, m, session)| {
+        let mut o = obs(s, m);
+        o.session_id = session;
+        o
+    });
+    let tr = (0i64..20, -90.0f64..90.0).prop_map(|(t, lat)| Fix {
+        lat,
+        time_us: t,
+        ..fix()
+    });
     let se = (1u64..5, 0u64..3).prop_map(|(id, f)| {
         let mut s = session(id);
         s.frames = f;
@@ -653,14 +671,18 @@ fn arb_batch() -> impl Strategy<Value = Batch> {
         prop::collection::vec(ob, 0..4),
         prop::collection::vec(se, 0..2),
         prop::collection::vec(cu, 0..2),
+        prop::collection::vec(tr, 0..3),
     )
-        .prop_map(|(aps, clients, observations, sessions, cursors)| Batch {
-            aps,
-            clients,
-            observations,
-            sessions,
-            cursors,
-        })
+        .prop_map(
+            |(aps, clients, observations, sessions, cursors, track)| Batch {
+                aps,
+                clients,
+                observations,
+                sessions,
+                cursors,
+                track,
+            },
+        )
 }
 
 proptest! {
@@ -699,6 +721,32 @@ proptest! {
             let key = format!("src{k}");
             prop_assert_eq!(store.cursor(&key).unwrap(), model.cursors.get(&key).copied());
         }
+
+        // The streaming readers see exactly what the model holds, in key order.
+        let snap = store.snapshot().unwrap();
+        for session in [None, Some(1), Some(2)] {
+            let mut seen = Vec::new();
+            let flow = snap.for_each_observation::<()>(session, |o| {
+                seen.push(o.clone());
+                ControlFlow::Continue(())
+            }).unwrap();
+            prop_assert!(flow.is_continue());
+            let want: Vec<_> = model.observations.values()
+                .filter(|o| session.is_none_or(|s| o.session_id == s)).cloned().collect();
+            prop_assert_eq!(seen, want);
+        }
+        let mut aps = Vec::new();
+        snap.for_each_ap::<()>(|a| { aps.push(a.clone()); ControlFlow::Continue(()) }).unwrap();
+        prop_assert_eq!(aps, model.aps.values().cloned().collect::<Vec<_>>());
+        let mut track = Vec::new();
+        snap.for_each_track_point::<()>(5..=15, |f| { track.push(*f); ControlFlow::Continue(()) }).unwrap();
+        prop_assert_eq!(track, model.track.range(5..=15).map(|(_, f)| *f).collect::<Vec<_>>());
+        for session in 1..3u64 {
+            let mut macs = Vec::new();
+            snap.for_each_mac_in_session::<()>(session, |m| { macs.push(m.to_u64()); ControlFlow::Continue(()) }).unwrap();
+            let want: Vec<_> = model.session_macs.iter().filter(|(s, _)| *s == session).map(|(_, m)| *m).collect();
+            prop_assert_eq!(macs, want);
+        }
     }
 }
 
@@ -710,4 +758,151 @@ fn handles_are_send_and_sync() {
     assert_send_sync::<StoreWriter>();
     assert_send_sync::<WriterStatus>();
     assert_send_sync::<StoreError>();
+}
+
+/// A walk stops at the first `Break` and hands its value back.
+#[test]
+fn streaming_walks_stop_early() {
+    let (_d, store) = open_temp();
+    write(
+        &store,
+        vec![Batch {
+            observations: (1..=100).map(|s| obs(s, s % 7)).collect(),
+            ..Batch::default()
+        }],
+    );
+    let mut visited = 0;
+    let flow = store
+        .for_each_observation(None, |o| {
+            visited += 1;
+            if o.seq == 10 {
+                ControlFlow::Break(o.seq)
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+    assert_eq!(flow, ControlFlow::Break(10));
+    assert_eq!(visited, 10);
+}
+
+/// APs of a session come from the session index; clients observed in it are skipped.
+#[test]
+fn aps_in_a_session() {
+    let (_d, store) = open_temp();
+    let mut client_obs = obs(50, 3);
+    client_obs.kind = ObservationKind::Client;
+    client_obs.session_id = 2;
+    let mut in_two = obs(51, 1);
+    in_two.session_id = 2;
+    write(
+        &store,
+        vec![Batch {
+            aps: vec![ap(1, 0, 0), ap(2, 0, 0)],
+            clients: vec![client(3, 5)],
+            observations: vec![obs(1, 1), obs(2, 2), client_obs, in_two],
+            ..Batch::default()
+        }],
+    );
+    let snap = store.snapshot().unwrap();
+    let list = |session| {
+        let mut v = Vec::new();
+        snap.for_each_ap_in_session::<()>(session, |a| {
+            v.push(a.bssid.to_u64());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        v
+    };
+    assert_eq!(list(1), vec![1, 2]);
+    assert_eq!(list(2), vec![1]);
+    assert!(list(3).is_empty());
+}
+
+/// A session's track runs from its start to its end; an unfinished one until the next
+/// session starts, and the last unfinished one without bound.
+#[test]
+fn session_time_ranges() {
+    let (_d, store) = open_temp();
+    let mut s1 = session(1);
+    s1.started_at = 100;
+    s1.ended_at = Some(200);
+    let mut s2 = session(2);
+    s2.started_at = 300;
+    s2.ended_at = None;
+    let mut s3 = session(3);
+    s3.started_at = 500;
+    s3.ended_at = None;
+    write(
+        &store,
+        vec![Batch {
+            sessions: vec![s1, s2, s3],
+            track: (0..7)
+                .map(|i| Fix {
+                    time_us: i * 100,
+                    ..fix()
+                })
+                .collect(),
+            ..Batch::default()
+        }],
+    );
+    let snap = store.snapshot().unwrap();
+    use Bound::*;
+    assert_eq!(
+        snap.session_time_range(1).unwrap(),
+        Some((Included(100), Included(200)))
+    );
+    assert_eq!(
+        snap.session_time_range(2).unwrap(),
+        Some((Included(300), Excluded(500)))
+    );
+    assert_eq!(
+        snap.session_time_range(3).unwrap(),
+        Some((Included(500), Unbounded))
+    );
+    assert_eq!(snap.session_time_range(4).unwrap(), None);
+    let range = snap.session_time_range(2).unwrap().unwrap();
+    let mut times = Vec::new();
+    snap.for_each_track_point::<()>(range, |f| {
+        times.push(f.time_us);
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!(times, vec![300, 400]);
+    assert_eq!(snap.sessions().unwrap().len(), 3);
+}
+
+/// A file written before the session index existed gets the index filled on open.
+#[test]
+fn session_index_is_backfilled_for_older_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.redb");
+    {
+        let store = Store::open(&path).unwrap();
+        let mut o = obs(2, 5);
+        o.session_id = 4;
+        write(
+            &store,
+            vec![Batch {
+                observations: vec![obs(1, 9), o],
+                ..Batch::default()
+            }],
+        );
+        let txn = store.db().begin_write().unwrap();
+        txn.delete_table(schema::SESSION_MACS).unwrap();
+        txn.commit().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let snap = store.snapshot().unwrap();
+    let macs = |s| {
+        let mut v = Vec::new();
+        snap.for_each_mac_in_session::<()>(s, |m| {
+            v.push(m.to_u64());
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        v
+    };
+    assert_eq!(macs(1), vec![9]);
+    assert_eq!(macs(4), vec![5]);
 }

@@ -15,7 +15,7 @@ use redb::{Durability, Table, WriteTransaction};
 
 use super::schema::{
     APS, APS_BY_FIRST_SEEN, APS_BY_LAST_SEEN, CLIENTS, CURSORS, OBSERVATIONS, OBSERVATIONS_BY_MAC,
-    SESSIONS,
+    SESSION_MACS, SESSIONS, TRACK,
 };
 use super::{Batch, Fault, Store, StoreError, decode, encode};
 use crate::model::ApRecord;
@@ -425,6 +425,8 @@ pub(crate) struct Tables<'txn> {
     obs_by_mac: Table<'txn, (u64, u64), ()>,
     sessions: Table<'txn, u64, &'static [u8]>,
     cursors: Table<'txn, &'static str, &'static [u8]>,
+    track: Table<'txn, i64, &'static [u8]>,
+    session_macs: Table<'txn, (u64, u64), ()>,
 }
 
 impl<'txn> Tables<'txn> {
@@ -438,6 +440,8 @@ impl<'txn> Tables<'txn> {
             obs_by_mac: txn.open_table(OBSERVATIONS_BY_MAC)?,
             sessions: txn.open_table(SESSIONS)?,
             cursors: txn.open_table(CURSORS)?,
+            track: txn.open_table(TRACK)?,
+            session_macs: txn.open_table(SESSION_MACS)?,
         })
     }
 
@@ -467,6 +471,15 @@ impl<'txn> Tables<'txn> {
                 self.obs_by_mac.remove((old_mac, o.seq))?;
             }
             self.obs_by_mac.insert((mac, o.seq), ())?;
+            // The session index only grows: a rewritten observation that moved to another
+            // session leaves its old entry, which readers tolerate (they look the record up
+            // and a network seen once in a session stays "seen in" it).
+            self.session_macs.insert((o.session_id, mac), ())?;
+        }
+        for fix in &batch.track {
+            // Keyed by time: a second fix with the same microsecond replaces the first.
+            let bytes = encode("track", fix.time_us, fix)?;
+            self.track.insert(fix.time_us, bytes.as_slice())?;
         }
         for s in &batch.sessions {
             let bytes = encode("sessions", s.id, s)?;
