@@ -1,6 +1,7 @@
 //! PiWardrive, the appliance: capture sources, the tracker, the store, the web UI and the command line's building blocks.
 
 pub mod capture;
+pub mod clock;
 pub mod demo;
 pub mod export;
 pub mod gps;

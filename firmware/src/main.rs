@@ -53,6 +53,13 @@ enum Command {
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
     },
+    /// Set the system clock (needs CAP_SYS_TIME): the fallback when there is no GPS fix.
+    #[command(hide = true)]
+    SetClock {
+        /// The time, in Unix seconds (UTC).
+        #[arg(value_name = "UNIX_SECONDS")]
+        unix_seconds: f64,
+    },
     /// Write a large synthetic capture (the bundled real frames, repeated with varied
     /// addresses) for benchmarks and crash tests.
     #[command(hide = true)]
@@ -157,6 +164,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             {
                 return Err(e.into());
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SetClock { unix_seconds } => {
+            anyhow::ensure!(
+                unix_seconds.is_finite() && unix_seconds >= 0.0,
+                "the time must be a number of seconds since 1970-01-01 UTC"
+            );
+            piwardrive::clock::set_system_clock((unix_seconds * 1e6) as i64)?;
+            eprintln!("system clock set");
             Ok(ExitCode::SUCCESS)
         }
         Command::Synth { records, output } => {
