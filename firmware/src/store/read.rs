@@ -11,7 +11,9 @@ use redb::{ReadOnlyTable, ReadTransaction, ReadableDatabase, ReadableTable};
 
 use piwardrive_dot11::MacAddr;
 
-use super::schema::{APS, OBSERVATIONS, SESSION_MACS, SESSIONS, TRACK, mac_key};
+use super::schema::{
+    APS, OBSERVATIONS, OBSERVATIONS_BY_MAC, SESSION_MACS, SESSIONS, TRACK, mac_key,
+};
 use super::{Fault, Store, StoreError, decode};
 use crate::model::{ApRecord, Fix, Observation, SessionRecord};
 
@@ -232,6 +234,16 @@ impl Snapshot {
             ControlFlow::Break(Ok(b)) => Ok(ControlFlow::Break(b)),
             ControlFlow::Break(Err(())) => Err(failure.expect("set before breaking")),
         }
+    }
+
+    /// Whether any observation of `mac` is stored (an index lookup, no scan).
+    pub fn has_observations(&self, mac: MacAddr) -> Result<bool, StoreError> {
+        self.run(|txn| {
+            let t = txn.open_table(OBSERVATIONS_BY_MAC)?;
+            let m = mac.to_u64();
+            let mut r = t.range((m, 0)..=(m, u64::MAX))?;
+            Ok(r.next().transpose()?.is_some())
+        })
     }
 
     /// AP lookups by BSSID within this snapshot.

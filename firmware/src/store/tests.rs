@@ -191,6 +191,7 @@ fn every_record_kind_round_trips() {
             sessions: vec![s.clone()],
             cursors: vec![("cap/a.pcap".into(), cur)],
             track: vec![fix()],
+            ..Batch::default()
         }],
     );
     assert_eq!(stats.commits, 1);
@@ -681,6 +682,7 @@ fn arb_batch() -> impl Strategy<Value = Batch> {
                 sessions,
                 cursors,
                 track,
+                ..Batch::default()
             },
         )
 }
@@ -736,14 +738,14 @@ proptest! {
             prop_assert_eq!(seen, want);
         }
         let mut aps = Vec::new();
-        snap.for_each_ap::<()>(|a| { aps.push(a.clone()); ControlFlow::Continue(()) }).unwrap();
+        let _ = snap.for_each_ap::<()>(|a| { aps.push(a.clone()); ControlFlow::Continue(()) }).unwrap();
         prop_assert_eq!(aps, model.aps.values().cloned().collect::<Vec<_>>());
         let mut track = Vec::new();
-        snap.for_each_track_point::<()>(5..=15, |f| { track.push(*f); ControlFlow::Continue(()) }).unwrap();
+        let _ = snap.for_each_track_point::<()>(5..=15, |f| { track.push(*f); ControlFlow::Continue(()) }).unwrap();
         prop_assert_eq!(track, model.track.range(5..=15).map(|(_, f)| *f).collect::<Vec<_>>());
         for session in 1..3u64 {
             let mut macs = Vec::new();
-            snap.for_each_mac_in_session::<()>(session, |m| { macs.push(m.to_u64()); ControlFlow::Continue(()) }).unwrap();
+            let _ = snap.for_each_mac_in_session::<()>(session, |m| { macs.push(m.to_u64()); ControlFlow::Continue(()) }).unwrap();
             let want: Vec<_> = model.session_macs.iter().filter(|(s, _)| *s == session).map(|(_, m)| *m).collect();
             prop_assert_eq!(macs, want);
         }
@@ -807,11 +809,12 @@ fn aps_in_a_session() {
     let snap = store.snapshot().unwrap();
     let list = |session| {
         let mut v = Vec::new();
-        snap.for_each_ap_in_session::<()>(session, |a| {
-            v.push(a.bssid.to_u64());
-            ControlFlow::Continue(())
-        })
-        .unwrap();
+        let _ = snap
+            .for_each_ap_in_session::<()>(session, |a| {
+                v.push(a.bssid.to_u64());
+                ControlFlow::Continue(())
+            })
+            .unwrap();
         v
     };
     assert_eq!(list(1), vec![1, 2]);
@@ -863,11 +866,12 @@ fn session_time_ranges() {
     assert_eq!(snap.session_time_range(4).unwrap(), None);
     let range = snap.session_time_range(2).unwrap().unwrap();
     let mut times = Vec::new();
-    snap.for_each_track_point::<()>(range, |f| {
-        times.push(f.time_us);
-        ControlFlow::Continue(())
-    })
-    .unwrap();
+    let _ = snap
+        .for_each_track_point::<()>(range, |f| {
+            times.push(f.time_us);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
     assert_eq!(times, vec![300, 400]);
     assert_eq!(snap.sessions().unwrap().len(), 3);
 }
@@ -896,11 +900,12 @@ fn session_index_is_backfilled_for_older_files() {
     let snap = store.snapshot().unwrap();
     let macs = |s| {
         let mut v = Vec::new();
-        snap.for_each_mac_in_session::<()>(s, |m| {
-            v.push(m.to_u64());
-            ControlFlow::Continue(())
-        })
-        .unwrap();
+        let _ = snap
+            .for_each_mac_in_session::<()>(s, |m| {
+                v.push(m.to_u64());
+                ControlFlow::Continue(())
+            })
+            .unwrap();
         v
     };
     assert_eq!(macs(1), vec![9]);
