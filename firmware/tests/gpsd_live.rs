@@ -1,0 +1,578 @@
+//! The gpsd client against a real gpsd fed by gpsfake: same fixes as gpspipe, reconnects after gpsd dies, and no stale fix when the receiver goes quiet.
+//!
+//! Needs `gpsd` and `gpsd-clients` (gpsfake, gpspipe) installed, as `.ci/run` does. Each test
+//! runs gpsfake on a free loopback port of its own, in its own process group, and kills that
+//! group when it is done or fails (gpsfake starts gpsd as its child and, on SIGTERM, stops gpsd
+//! but keeps running, so only a group SIGKILL reliably cleans up both).
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use piwardrive::gps::gpsd::{GpsdConfig, run};
+use piwardrive::gps::{Clock, GpsState, GpsStatus, SystemClock};
+use piwardrive::model::{Fix, TimeUs};
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+fn log_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/gps")
+        .join(name)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Polls `cond` until it holds or `within` has passed; returns whether it held.
+fn wait_until(within: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    cond()
+}
+
+/// A gpsfake (and the gpsd it runs) in a process group of its own, killed on drop.
+struct GpsFake {
+    child: Child,
+}
+
+impl GpsFake {
+    /// Starts replaying `log` once, `cycle` seconds between sentences, and waits until gpsd
+    /// accepts connections.
+    fn start(log: &str, cycle: &str, port: u16) -> GpsFake {
+        let child = Command::new("gpsfake")
+            .args(["-P", &port.to_string(), "-1", "-q", "-c", cycle])
+            .arg(log_path(log))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("gpsfake not found: install gpsd and gpsd-clients (apt-get install gpsd gpsd-clients)");
+        let fake = GpsFake { child };
+        assert!(
+            wait_until(Duration::from_secs(10), || {
+                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            }),
+            "gpsd (started by gpsfake) did not listen on port {port} within 10 s"
+        );
+        fake
+    }
+
+    fn signal(&self, sig: &str, group: bool) {
+        let target = if group {
+            format!("-{}", self.child.id())
+        } else {
+            self.child.id().to_string()
+        };
+        let _ = Command::new("kill")
+            .args([sig, "--", &target])
+            .stderr(Stdio::null())
+            .status();
+    }
+
+    /// Freezes gpsfake's feeder only; gpsd stays up, connected and silent, as with a receiver
+    /// that stopped talking.
+    fn pause(&self) {
+        self.signal("-STOP", false);
+    }
+
+    fn resume(&self) {
+        self.signal("-CONT", false);
+    }
+
+    fn kill(&mut self) {
+        self.signal("-KILL", true);
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(format!("/tmp/gpsfake-{}.sock", self.child.id()));
+    }
+}
+
+impl Drop for GpsFake {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A TPV with a position as gpspipe printed it, read independently of the client's parser.
+#[derive(Debug, Clone, PartialEq)]
+struct PipeFix {
+    lat: f64,
+    lon: f64,
+    time_us: Option<TimeUs>,
+    eph: Option<f64>,
+    at: Instant,
+}
+
+/// `gpspipe -w` on the same gpsd, its TPV fixes collected by a thread; killed on drop.
+struct GpsPipe {
+    child: Child,
+    fixes: Arc<Mutex<Vec<PipeFix>>>,
+    device_gone: Arc<Mutex<bool>>,
+}
+
+impl GpsPipe {
+    fn start(port: u16) -> GpsPipe {
+        let mut child = Command::new("gpspipe")
+            .args(["-w", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gpspipe not found: install gpsd-clients");
+        let out = child.stdout.take().unwrap();
+        let fixes = Arc::new(Mutex::new(Vec::new()));
+        let device_gone = Arc::new(Mutex::new(false));
+        let (f, g) = (fixes.clone(), device_gone.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                    continue;
+                };
+                match v["class"].as_str() {
+                    Some("TPV") => {
+                        let mode = v["mode"].as_u64().unwrap_or(0);
+                        if let (true, Some(lat), Some(lon)) =
+                            (mode >= 2, v["lat"].as_f64(), v["lon"].as_f64())
+                        {
+                            f.lock().unwrap().push(PipeFix {
+                                lat,
+                                lon,
+                                time_us: v["time"].as_str().map(iso_to_us),
+                                eph: v["eph"].as_f64(),
+                                at: Instant::now(),
+                            });
+                        }
+                    }
+                    Some("DEVICE") if v["activated"].as_u64() == Some(0) => {
+                        *g.lock().unwrap() = true;
+                    }
+                    _ => {}
+                }
+            }
+        });
+        GpsPipe {
+            child,
+            fixes,
+            device_gone,
+        }
+    }
+
+    fn fixes(&self) -> Vec<PipeFix> {
+        self.fixes.lock().unwrap().clone()
+    }
+
+    fn saw_device_gone(&self) -> bool {
+        *self.device_gone.lock().unwrap()
+    }
+}
+
+impl Drop for GpsPipe {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// gpsd's `YYYY-MM-DDTHH:MM:SS.sssZ` via `date`, so that the test does not trust the client's
+/// own time parser.
+fn iso_to_us(s: &str) -> TimeUs {
+    let (whole, frac) = s.trim_end_matches('Z').split_once('.').unwrap_or((s, "0"));
+    let out = Command::new("date")
+        .args(["-u", "-d", &format!("{whole}Z"), "+%s"])
+        .output()
+        .unwrap();
+    let secs: i64 = String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let micros: i64 = format!("{frac:0<6}")[..6].parse().unwrap();
+    secs * 1_000_000 + micros
+}
+
+/// A fix received by the test from the client's channel, with when it arrived.
+#[derive(Debug, Clone, Copy)]
+struct Got {
+    fix: Fix,
+    at: Instant,
+    at_us: TimeUs,
+}
+
+/// The client under test, with everything it publishes collected.
+struct Client {
+    status: watch::Receiver<GpsStatus>,
+    fixes: Arc<Mutex<Vec<Got>>>,
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Client {
+    fn start(config: GpsdConfig) -> Client {
+        let (status_tx, status) = watch::channel(GpsStatus::default());
+        let (fix_tx, mut fix_rx) = mpsc::channel(4096);
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        let task = tokio::spawn(async move {
+            run(config, status_tx, Some(fix_tx), stop).await.unwrap();
+        });
+        let fixes = Arc::new(Mutex::new(Vec::new()));
+        let sink = fixes.clone();
+        tokio::spawn(async move {
+            while let Some(fix) = fix_rx.recv().await {
+                sink.lock().unwrap().push(Got {
+                    fix,
+                    at: Instant::now(),
+                    at_us: SystemClock.now_us(),
+                });
+            }
+        });
+        Client {
+            status,
+            fixes,
+            shutdown,
+            task,
+        }
+    }
+
+    fn fixes(&self) -> Vec<Got> {
+        self.fixes.lock().unwrap().clone()
+    }
+
+    fn status(&self) -> GpsStatus {
+        self.status.borrow().clone()
+    }
+
+    async fn wait_for(&mut self, within: Duration, what: &str, f: impl FnMut(&GpsStatus) -> bool) {
+        let reached = matches!(
+            tokio::time::timeout(within, self.status.wait_for(f)).await,
+            Ok(Ok(_))
+        );
+        if !reached {
+            panic!(
+                "waited {within:?} for {what}; status is {:#?}",
+                self.status.borrow()
+            );
+        }
+    }
+
+    async fn wait_fixes(&self, within: Duration, n: usize) {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.fixes.lock().unwrap().len() < n {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "waited {within:?} for {n} fixes, have {}; status {:#?}",
+                self.fixes.lock().unwrap().len(),
+                self.status.borrow()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn stop(self) -> GpsStatus {
+        self.shutdown.cancel();
+        self.task.await.unwrap();
+        self.status.borrow().clone()
+    }
+}
+
+fn config(port: u16) -> GpsdConfig {
+    GpsdConfig {
+        addr: format!("127.0.0.1:{port}"),
+        ..GpsdConfig::default()
+    }
+}
+
+/// The two sequences seen by two clients of one gpsd that connected at slightly different
+/// moments: from the later connection on, they must be identical, so the shorter is a suffix
+/// of the longer. Returns how many leading fixes only the earlier client saw.
+fn assert_same_tail(ours: &[Fix], pipe: &[PipeFix], label: &str) -> (usize, usize) {
+    let same = |a: &Fix, b: &PipeFix| {
+        a.lat == b.lat
+            && a.lon == b.lon
+            && b.time_us.is_none_or(|t| t == a.time_us)
+            && b.eph.is_none_or(|e| a.accuracy_m == e.max(1.0))
+    };
+    let n = ours.len().min(pipe.len());
+    let (o, p) = (&ours[ours.len() - n..], &pipe[pipe.len() - n..]);
+    for (i, (a, b)) in o.iter().zip(p).enumerate() {
+        assert!(
+            same(a, b),
+            "{label}: fix {i} of the common tail differs: client {a:?}, gpspipe {b:?}"
+        );
+    }
+    (ours.len() - n, pipe.len() - n)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_sees_the_fixes_gpspipe_prints() {
+    // One gpsd per log, each watched at once by gpspipe and by the client; both must report
+    // the same fixes from the moment both are connected until gpsd reports the end of the log.
+    for (log, cycle) in [
+        ("haicom-305N.log", "0.01"),
+        ("bt451.log", "0.01"),
+        ("nmea-rtk.log", "0.01"),
+        ("quectel-eg25-g.log", "0.005"),
+    ] {
+        let t0 = Instant::now();
+        let port = free_port();
+        let fake = GpsFake::start(log, cycle, port);
+        let pipe = GpsPipe::start(port);
+        let mut client = Client::start(config(port));
+        client
+            .wait_for(Duration::from_secs(25), "the end of the log", |s| {
+                s.counters.fixes_accepted > 0 && s.state == GpsState::NoDevice
+            })
+            .await;
+        assert!(
+            wait_until(Duration::from_secs(5), || pipe.saw_device_gone()),
+            "{log}: gpspipe never saw the end of the log"
+        );
+        drop(fake);
+        let ours: Vec<Fix> = client.fixes().iter().map(|g| g.fix).collect();
+        let theirs = pipe.fixes();
+        let status = client.stop().await;
+        let (only_ours, only_theirs) = assert_same_tail(&ours, &theirs, log);
+        let common = ours.len() - only_ours;
+        println!(
+            "{log}: client {} fixes, gpspipe {} fixes, identical over the last {common} \
+             (earlier connection saw {} more); {} lines read, {} skipped, {} jumps rejected; \
+             {:.2} s",
+            ours.len(),
+            theirs.len(),
+            only_ours.max(only_theirs),
+            status.counters.lines_read,
+            status.counters.lines_skipped,
+            status.counters.fixes_rejected_jump,
+            t0.elapsed().as_secs_f64()
+        );
+        assert!(
+            common >= 5 && common * 10 >= theirs.len() * 9,
+            "{log}: the common tail ({common}) should cover nearly all of gpspipe's {}",
+            theirs.len()
+        );
+        assert_eq!(status.counters.fixes_rejected_jump, 0, "{log}");
+        assert_eq!(status.counters.fixes_dropped, 0, "{log}");
+        assert_eq!(status.state, GpsState::NoGpsd);
+        assert_eq!(status.fix, None);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gpsd_killed_and_restarted_loses_only_the_gap() {
+    let t0 = Instant::now();
+    let log = "haicom-305N.log";
+    let port = free_port();
+    let mut first = GpsFake::start(log, "0.02", port);
+    let pipe1 = GpsPipe::start(port);
+    let mut client = Client::start(config(port));
+    client.wait_fixes(Duration::from_secs(15), 10).await;
+
+    // Kill gpsd (and gpsfake) mid-run.
+    let killed_at = Instant::now();
+    first.kill();
+    let before: Vec<Fix> = client.fixes().iter().map(|g| g.fix).collect();
+    let accepted_before = client.status().counters.fixes_accepted;
+    client
+        .wait_for(Duration::from_secs(5), "NoGpsd after the kill", |s| {
+            s.state == GpsState::NoGpsd
+        })
+        .await;
+    let noticed = killed_at.elapsed();
+    assert_eq!(client.status().usable_fix(SystemClock.now_us()), None);
+
+    // Start it again on the same port; the client must find it by itself.
+    let second = GpsFake::start(log, "0.02", port);
+    let up_at = Instant::now();
+    let pipe2 = GpsPipe::start(port);
+    client
+        .wait_for(Duration::from_secs(10), "a reconnection", |s| {
+            s.counters.reconnects >= 1
+        })
+        .await;
+    let reconnect_after_up = up_at.elapsed();
+    client
+        .wait_for(Duration::from_secs(20), "the end of the second run", |s| {
+            s.state == GpsState::NoDevice && s.counters.fixes_accepted >= accepted_before + 10
+        })
+        .await;
+    assert!(wait_until(Duration::from_secs(5), || pipe2.saw_device_gone()));
+    drop(second);
+    let all = client.fixes();
+    let after: Vec<Got> = all.iter().filter(|g| g.at > up_at).copied().collect();
+    let first_after = after.first().expect("fixes after the restart").at;
+    let status = client.stop().await;
+
+    // Before the kill: a contiguous run of what gpspipe saw from the first gpsd.
+    let theirs1 = pipe1.fixes();
+    let start = theirs1
+        .iter()
+        .position(|p| p.lat == before[0].lat && p.lon == before[0].lon)
+        .expect("the client's first fix is one gpspipe saw");
+    for (i, f) in before.iter().enumerate() {
+        let p = &theirs1[start + i];
+        assert!(
+            f.lat == p.lat && f.lon == p.lon,
+            "before the kill, fix {i} differs from gpspipe's"
+        );
+    }
+    // After the restart: identical to gpspipe's from the reconnection to the end; what the
+    // client lacks is only what gpsd sent before the client was back.
+    let ours2: Vec<Fix> = after.iter().map(|g| g.fix).collect();
+    let theirs2 = pipe2.fixes();
+    let (only_ours, lost) = assert_same_tail(&ours2, &theirs2, "after restart");
+    assert_eq!(
+        only_ours, 0,
+        "the client cannot have seen more than gpspipe here"
+    );
+    let reconnected_at = first_after;
+    for p in &theirs2[..lost] {
+        assert!(
+            p.at <= reconnected_at + Duration::from_millis(200),
+            "a fix gpspipe got {:?} after the client's first one was lost",
+            p.at - reconnected_at
+        );
+    }
+    let gap = first_after - killed_at;
+    println!(
+        "kill noticed in {:.3} s; gpsd back {:.3} s after the kill; client reconnected {:.3} s \
+         after gpsd was up; gap kill -> next fix {:.3} s; fixes before {}, after {} (gpspipe \
+         {} on the second gpsd, {lost} sent before the client was back); total {:.2} s",
+        noticed.as_secs_f64(),
+        (up_at - killed_at).as_secs_f64(),
+        reconnect_after_up.as_secs_f64(),
+        gap.as_secs_f64(),
+        before.len(),
+        ours2.len(),
+        theirs2.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    // With 0.5 s doubling backoff, the wait after gpsd comes back is at most the current
+    // backoff step, which is at most twice the time gpsd was away (plus the first step).
+    let away = (up_at - killed_at).as_secs_f64();
+    assert!(
+        reconnect_after_up.as_secs_f64() <= 2.0 * away + 0.5 + 0.5,
+        "reconnected {reconnect_after_up:?} after gpsd was up (away {away:.2} s)"
+    );
+    assert!(ours2.len() >= 10);
+    assert_eq!(status.counters.reconnects, 1);
+    assert_eq!(status.counters.fixes_rejected_jump, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_receiver_goes_stale_and_no_frame_gets_its_fix() {
+    let t0 = Instant::now();
+    let port = free_port();
+    // Slow enough that the log is still running when the feeder is frozen.
+    let fake = GpsFake::start("haicom-305N.log", "0.05", port);
+    let stale_after = Duration::from_millis(1000);
+    let mut client = Client::start(GpsdConfig {
+        stale_after,
+        ..config(port)
+    });
+    client.wait_fixes(Duration::from_secs(15), 5).await;
+
+    // A "capture" loop tagging a frame every 20 ms with whatever usable_fix gives.
+    let tags: Arc<Mutex<Vec<(TimeUs, Option<Fix>)>>> = Arc::default();
+    let tagging = CancellationToken::new();
+    let tagger = {
+        let (status, tags, stop) = (client.status.clone(), tags.clone(), tagging.clone());
+        tokio::spawn(async move {
+            while !stop.is_cancelled() {
+                let now = SystemClock.now_us();
+                let fix = status.borrow().usable_fix(now);
+                tags.lock().unwrap().push((now, fix));
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+
+    fake.pause();
+    let paused_at = Instant::now();
+    client
+        .wait_for(Duration::from_secs(5), "Stale", |s| {
+            s.state == GpsState::Stale
+        })
+        .await;
+    let went_stale = paused_at.elapsed();
+    let st = client.status();
+    let silent_us = SystemClock.now_us() - st.last_tpv_at.unwrap();
+    assert!(
+        silent_us >= stale_after.as_micros() as i64,
+        "Stale after only {silent_us} µs without a TPV"
+    );
+    assert_eq!(st.fix, None);
+    assert_eq!(st.usable_fix(SystemClock.now_us()), None);
+    // Keep tagging for a while in the stale state.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    fake.resume();
+    let resumed_at = Instant::now();
+    client
+        .wait_for(Duration::from_secs(10), "a fix after resuming", |s| {
+            s.state.has_fix()
+        })
+        .await;
+    let back = resumed_at.elapsed();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tagging.cancel();
+    tagger.await.unwrap();
+    drop(fake);
+    let got = client.fixes();
+    client.stop().await;
+
+    // Every tag's fix arrived (by the test's own clock) within the limit of the frame time.
+    let tags = tags.lock().unwrap().clone();
+    let (mut tagged, mut untagged) = (0, 0);
+    for (frame_us, fix) in &tags {
+        let Some(fix) = fix else {
+            untagged += 1;
+            continue;
+        };
+        tagged += 1;
+        // gpsd repeats a TPV when several sentences of one epoch arrive, so an identical fix
+        // can come through more than once: the one the status held is the latest delivered
+        // before the frame. The status is published slightly after the channel hands the fix
+        // over, hence the slack.
+        let slack_us = 50_000;
+        let arrived = got
+            .iter()
+            .filter(|g| g.fix == *fix && g.at_us <= frame_us + slack_us)
+            .map(|g| g.at_us)
+            .max()
+            .expect("a tagged fix came through the channel");
+        let age = frame_us - arrived;
+        assert!(
+            age <= stale_after.as_micros() as i64 + slack_us,
+            "a frame was tagged with a fix {age} µs old"
+        );
+    }
+    println!(
+        "receiver silenced: Stale after {:.3} s (limit {:.3} s); fix back {:.3} s after it \
+         talked again; {} frames tagged, {} untagged; total {:.2} s",
+        went_stale.as_secs_f64(),
+        stale_after.as_secs_f64(),
+        back.as_secs_f64(),
+        tagged,
+        untagged,
+        t0.elapsed().as_secs_f64()
+    );
+    assert!(
+        tagged > 0 && untagged > 10,
+        "{tagged} tagged, {untagged} untagged"
+    );
+}
