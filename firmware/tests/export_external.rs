@@ -53,7 +53,8 @@ fn fix(lat: f64, lon: f64) -> Fix {
 }
 
 fn ap(i: u64, ssid: &[u8]) -> ApRecord {
-    let six = i % 3 == 0;
+    let six = i.is_multiple_of(3);
+    let wpa = i.is_multiple_of(2);
     ApRecord {
         bssid: MacAddr::from_u64(0x02ab_0000_0000 + i),
         ssid: (!ssid.is_empty()).then(|| ssid.to_vec()),
@@ -66,10 +67,10 @@ fn ap(i: u64, ssid: &[u8]) -> ApRecord {
         phy: Phy::Ax,
         heard_channels: vec![11],
         security: Security {
-            privacy: i % 2 == 0,
-            rsn_akms: if i % 2 == 0 { 1 << 2 | 1 << 8 } else { 0 },
-            rsn_pairwise: if i % 2 == 0 { 1 << 4 } else { 0 },
-            rsn_group: if i % 2 == 0 { 1 << 4 } else { 0 },
+            privacy: wpa,
+            rsn_akms: if wpa { 1 << 2 | 1 << 8 } else { 0 },
+            rsn_pairwise: if wpa { 1 << 4 } else { 0 },
+            rsn_group: if wpa { 1 << 4 } else { 0 },
             pmf: Pmf::Capable,
             ..Security::default()
         },
