@@ -417,19 +417,22 @@ async fn gpsd_killed_and_restarted_loses_only_the_gap() {
     let first_after = after.first().expect("fixes after the restart").at;
     let status = client.stop().await;
 
-    // Before the kill: a contiguous run of what gpspipe saw from the first gpsd.
+    // Before the kill: a contiguous run of what gpspipe saw from the first gpsd. (gpsd repeats
+    // a position in consecutive TPVs, so every possible starting point is tried.)
     let theirs1 = pipe1.fixes();
-    let start = theirs1
-        .iter()
-        .position(|p| p.lat == before[0].lat && p.lon == before[0].lon)
-        .expect("the client's first fix is one gpspipe saw");
-    for (i, f) in before.iter().enumerate() {
-        let p = &theirs1[start + i];
-        assert!(
-            f.lat == p.lat && f.lon == p.lon,
-            "before the kill, fix {i} differs from gpspipe's"
-        );
-    }
+    let matches_from = |start: usize| {
+        theirs1.len() >= start + before.len()
+            && before
+                .iter()
+                .zip(&theirs1[start..])
+                .all(|(f, p)| f.lat == p.lat && f.lon == p.lon)
+    };
+    assert!(
+        (0..theirs1.len()).any(matches_from),
+        "before the kill, the client's {} fixes are not a run of gpspipe's {}",
+        before.len(),
+        theirs1.len()
+    );
     // After the restart: identical to gpspipe's from the reconnection to the end; what the
     // client lacks is only what gpsd sent before the client was back.
     let ours2: Vec<Fix> = after.iter().map(|g| g.fix).collect();
