@@ -260,7 +260,7 @@ pub fn distance_m(a: &Fix, b: &Fix) -> f64 {
 /// How [`thin`] keeps a track.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ThinOptions {
-    /// At most one fix per this interval (1 Hz).
+    /// At most one fix per this interval (1 Hz), less a tenth for receiver clock jitter.
     pub min_interval_us: i64,
     /// A fix is kept when it is more than this far from the last kept one.
     pub min_move_m: f64,
@@ -288,6 +288,10 @@ impl Default for ThinOptions {
 /// to a minute where the receiver stood still, so it is for storing and drawing, not for
 /// [`Track::at`] with its default 10 s `max_gap_us`: interpolate frames against the log itself.
 pub fn thin(fixes: &[Fix], opts: &ThinOptions) -> Vec<Fix> {
+    // Receivers stamp 1 Hz fixes with a few milliseconds of jitter (haicom-305N.log steps by
+    // 0.999 s now and then), so "one a second" allows a tenth of the interval, or every
+    // other fix of a 1 Hz log would be dropped.
+    let min_interval = opts.min_interval_us - opts.min_interval_us / 10;
     let mut sorted: Vec<Fix> = fixes.iter().copied().filter(is_valid).collect();
     sorted.sort_by_key(|f| f.time_us);
     let mut out: Vec<Fix> = Vec::new();
@@ -298,15 +302,15 @@ pub fn thin(fixes: &[Fix], opts: &ThinOptions) -> Vec<Fix> {
             out.push(f);
             continue;
         };
-        if f.time_us.saturating_sub(last.time_us) < opts.min_interval_us {
+        if f.time_us.saturating_sub(last.time_us) < min_interval {
             held = Some(f);
             continue;
         }
         let moved = distance_m(&last, &f) > opts.min_move_m;
         if moved {
             if let Some(h) = held
-                && h.time_us.saturating_sub(last.time_us) >= opts.min_interval_us
-                && f.time_us.saturating_sub(h.time_us) >= opts.min_interval_us
+                && h.time_us.saturating_sub(last.time_us) >= min_interval
+                && f.time_us.saturating_sub(h.time_us) >= min_interval
                 && distance_m(&last, &h) <= opts.min_move_m
             {
                 out.push(h);
