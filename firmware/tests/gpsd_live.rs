@@ -476,6 +476,9 @@ async fn gpsd_killed_and_restarted_loses_only_the_gap() {
     assert_eq!(status.counters.fixes_rejected_jump, 0);
 }
 
+/// A frame's system time and the fix it was tagged with.
+type FrameTag = (TimeUs, Option<Fix>);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_receiver_goes_stale_and_no_frame_gets_its_fix() {
     let t0 = Instant::now();
@@ -490,7 +493,7 @@ async fn a_silent_receiver_goes_stale_and_no_frame_gets_its_fix() {
     client.wait_fixes(Duration::from_secs(15), 5).await;
 
     // A "capture" loop tagging a frame every 20 ms with whatever usable_fix gives.
-    let tags: Arc<Mutex<Vec<(TimeUs, Option<Fix>)>>> = Arc::default();
+    let tags: Arc<Mutex<Vec<FrameTag>>> = Arc::default();
     let tagging = CancellationToken::new();
     let tagger = {
         let (status, tags, stop) = (client.status.clone(), tags.clone(), tagging.clone());
