@@ -44,6 +44,19 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Export the store: WiGLE CSV 1.6, KML, GeoJSON, CSV of every network, or GPX of the track.
+    Export {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        #[arg(long, value_enum)]
+        format: piwardrive::export::Format,
+        /// Only this session (see the sessions in the UI).
+        #[arg(long, value_name = "ID")]
+        session: Option<u64>,
+        /// Output file (default: standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Replay the bundled real captures in a loop into a temporary store and serve the UI.
     Demo {
         /// Address for the web UI.
@@ -88,6 +101,18 @@ fn open_store(data_dir: &Path) -> anyhow::Result<Store> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     Ok(Store::open(&store_path(data_dir))?)
+}
+
+/// Opens the store of a data directory that must already have one.
+fn open_existing_store(data_dir: &Path) -> anyhow::Result<Store> {
+    let path = store_path(data_dir);
+    anyhow::ensure!(
+        path.exists(),
+        "no store at {}: run `piwardrive ingest --data-dir {} FILE...` first",
+        path.display(),
+        data_dir.display()
+    );
+    Ok(Store::open(&path)?)
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -141,15 +166,49 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Networks { data_dir, format } => {
-            let path = store_path(&data_dir);
-            anyhow::ensure!(
-                path.exists(),
-                "no store at {}: run `piwardrive ingest --data-dir {} FILE...` first",
-                path.display(),
-                data_dir.display()
+        Command::Export {
+            data_dir,
+            format,
+            session,
+            output,
+        } => {
+            use piwardrive::export::{ExportOptions, WigleDevice, export_with};
+            let store = open_existing_store(&data_dir)?;
+            let options = ExportOptions {
+                session,
+                wigle_device: WigleDevice::detect(),
+            };
+            let stats = match &output {
+                Some(p) => {
+                    let mut f = std::fs::File::create(p)
+                        .with_context(|| format!("creating {}", p.display()))?;
+                    export_with(&store, format, &options, &mut f)?
+                }
+                None => export_with(&store, format, &options, &mut std::io::stdout().lock())?,
+            };
+            eprintln!(
+                "exported {} {} (left out: {} without a fix, {} with an unusable fix, {} client observations)",
+                stats.written,
+                if matches!(format, piwardrive::export::Format::Wigle) {
+                    "rows"
+                } else {
+                    "items"
+                },
+                stats.skipped_no_fix,
+                stats.skipped_bad_fix,
+                stats.skipped_client
             );
-            let store = Store::open(&path)?;
+            if stats.signal_floored > 0 {
+                eprintln!(
+                    "{} rows had no signal reading (capture without a radio header) and carry RSSI {}",
+                    stats.signal_floored,
+                    piwardrive::export::MISSING_SIGNAL_DBM
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Networks { data_dir, format } => {
+            let store = open_existing_store(&data_dir)?;
             let aps = store.all_aps()?;
             let out = match format {
                 Format::Tsv => report::tsv(&aps),

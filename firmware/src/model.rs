@@ -298,8 +298,13 @@ pub enum TimeSource {
     CaptureFile,
     /// The system clock, not yet confirmed by GPS.
     SystemClock,
-    /// The system clock, checked against GPS time.
+    /// The system clock, checked against GPS time and found right (within the tolerance of
+    /// `clock::TOLERANCE_US`).
     Gps,
+    /// The system clock was `offset_us` behind GPS time (GPS minus system) when GPS time
+    /// first arrived; the session's earlier timestamps were corrected by it, and later ones
+    /// are either from a clock set to GPS time or corrected the same way.
+    GpsCorrected { offset_us: i64 },
 }
 
 /// One capture run (the seed's "scan").

@@ -288,50 +288,86 @@ impl Default for ThinOptions {
 /// to a minute where the receiver stood still, so it is for storing and drawing, not for
 /// [`Track::at`] with its default 10 s `max_gap_us`: interpolate frames against the log itself.
 pub fn thin(fixes: &[Fix], opts: &ThinOptions) -> Vec<Fix> {
-    // Receivers stamp 1 Hz fixes with a few milliseconds of jitter (haicom-305N.log steps by
-    // 0.999 s now and then), so "one a second" allows a tenth of the interval, or every
-    // other fix of a 1 Hz log would be dropped.
-    let min_interval = opts.min_interval_us - opts.min_interval_us / 10;
-    let mut sorted: Vec<Fix> = fixes.iter().copied().filter(is_valid).collect();
+    let mut sorted: Vec<Fix> = fixes.to_vec();
     sorted.sort_by_key(|f| f.time_us);
-    let mut out: Vec<Fix> = Vec::new();
-    // The latest fix seen but not kept, a candidate for "the end of a stop".
-    let mut held: Option<Fix> = None;
+    let mut thinner = Thinner::new(*opts);
+    let mut out = Vec::new();
     for f in sorted {
-        let Some(last) = out.last().copied() else {
-            out.push(f);
-            continue;
-        };
-        if f.time_us.saturating_sub(last.time_us) < min_interval {
-            held = Some(f);
-            continue;
-        }
-        let moved = distance_m(&last, &f) > opts.min_move_m;
-        if moved {
-            if let Some(h) = held
-                && h.time_us.saturating_sub(last.time_us) >= min_interval
-                && f.time_us.saturating_sub(h.time_us) >= min_interval
-                && distance_m(&last, &h) <= opts.min_move_m
-            {
-                out.push(h);
-            }
-            out.push(f);
-            held = None;
-        } else if f.time_us.saturating_sub(last.time_us) >= opts.stationary_interval_us {
-            out.push(f);
-            held = None;
-        } else {
-            held = Some(f);
-        }
+        thinner.push(f, &mut out);
     }
-    if let (Some(h), Some(last)) = (held, out.last())
-        && h.time_us > last.time_us
-    {
-        // The end of the track is always kept, even when less than min_interval after the
-        // last kept fix would otherwise forbid it: the track must end where the log ends.
-        out.push(h);
-    }
+    thinner.finish(&mut out);
     out
+}
+
+/// [`thin`] as a stream, for fixes arriving in time order (the tracker keeps the live track
+/// with it): [`Thinner::push`] appends what is kept at once, [`Thinner::finish`] what was held
+/// back as a possible end of a stop.
+#[derive(Debug, Clone)]
+pub struct Thinner {
+    opts: ThinOptions,
+    /// Receivers stamp 1 Hz fixes with a few milliseconds of jitter (haicom-305N.log steps by
+    /// 0.999 s now and then), so "one a second" allows a tenth of the interval, or every
+    /// other fix of a 1 Hz log would be dropped.
+    min_interval: i64,
+    last: Option<Fix>,
+    /// The latest fix seen but not kept, a candidate for "the end of a stop".
+    held: Option<Fix>,
+}
+
+impl Thinner {
+    pub fn new(opts: ThinOptions) -> Thinner {
+        Thinner {
+            opts,
+            min_interval: opts.min_interval_us - opts.min_interval_us / 10,
+            last: None,
+            held: None,
+        }
+    }
+
+    /// Feeds the next fix (not earlier than the previous one); kept fixes go to `out`.
+    pub fn push(&mut self, f: Fix, out: &mut Vec<Fix>) {
+        if !is_valid(&f) {
+            return;
+        }
+        let Some(last) = self.last else {
+            self.keep(f, out);
+            return;
+        };
+        if f.time_us.saturating_sub(last.time_us) < self.min_interval {
+            self.held = Some(f);
+            return;
+        }
+        if distance_m(&last, &f) > self.opts.min_move_m {
+            if let Some(h) = self.held
+                && h.time_us.saturating_sub(last.time_us) >= self.min_interval
+                && f.time_us.saturating_sub(h.time_us) >= self.min_interval
+                && distance_m(&last, &h) <= self.opts.min_move_m
+            {
+                self.keep(h, out);
+            }
+            self.keep(f, out);
+        } else if f.time_us.saturating_sub(last.time_us) >= self.opts.stationary_interval_us {
+            self.keep(f, out);
+        } else {
+            self.held = Some(f);
+        }
+    }
+
+    /// Ends the track: the last fix seen is always kept, even when less than the interval
+    /// after the last kept one, so that the track ends where the log ends.
+    pub fn finish(&mut self, out: &mut Vec<Fix>) {
+        if let (Some(h), Some(last)) = (self.held.take(), self.last)
+            && h.time_us > last.time_us
+        {
+            self.keep(h, out);
+        }
+    }
+
+    fn keep(&mut self, f: Fix, out: &mut Vec<Fix>) {
+        self.last = Some(f);
+        self.held = None;
+        out.push(f);
+    }
 }
 
 #[cfg(test)]

@@ -89,6 +89,18 @@ pub struct Batch {
     pub cursors: Vec<(String, SourceCursor)>,
     /// New GPS track points (keyed by their time; the GPS side thins them before sending).
     pub track: Vec<Fix>,
+    /// Corrections of observation times already stored (see [`TimeShift`]).
+    pub time_shifts: Vec<TimeShift>,
+}
+
+/// Shifts the times of a session's stored observations numbered below `before_seq` by
+/// `offset_us`: the correction when GPS time reveals that the system clock was wrong while
+/// they were recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeShift {
+    pub session_id: u64,
+    pub before_seq: u64,
+    pub offset_us: i64,
 }
 
 impl Batch {
@@ -100,6 +112,7 @@ impl Batch {
             && self.sessions.is_empty()
             && self.cursors.is_empty()
             && self.track.is_empty()
+            && self.time_shifts.is_empty()
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use redb::{Durability, Table, WriteTransaction};
+use redb::{Durability, ReadableTable, Table, WriteTransaction};
 
 use super::schema::{
     APS, APS_BY_FIRST_SEEN, APS_BY_LAST_SEEN, CLIENTS, CURSORS, OBSERVATIONS, OBSERVATIONS_BY_MAC,
@@ -476,6 +476,9 @@ impl<'txn> Tables<'txn> {
             // and a network seen once in a session stays "seen in" it).
             self.session_macs.insert((o.session_id, mac), ())?;
         }
+        for shift in &batch.time_shifts {
+            self.shift_observations(shift)?;
+        }
         for fix in &batch.track {
             // Keyed by time: a second fix with the same microsecond replaces the first.
             let bytes = encode("track", fix.time_us, fix)?;
@@ -488,6 +491,27 @@ impl<'txn> Tables<'txn> {
         for (key, cursor) in &batch.cursors {
             let bytes = encode("cursors", format!("{key:?}"), cursor)?;
             self.cursors.insert(key.as_str(), bytes.as_slice())?;
+        }
+        Ok(())
+    }
+
+    /// Applies a [`super::TimeShift`]. One device runs one session at a time, so the
+    /// session's observations are the run of sequence numbers just below `before_seq`: walk
+    /// back until another session's observation.
+    fn shift_observations(&mut self, shift: &super::TimeShift) -> Result<(), Fault> {
+        let mut shifted = Vec::new();
+        for row in self.observations.range(..shift.before_seq)?.rev() {
+            let (k, v) = row?;
+            let mut o: crate::model::Observation = decode("observations", k.value(), v.value())?;
+            if o.session_id != shift.session_id {
+                break;
+            }
+            o.time += shift.offset_us;
+            shifted.push(o);
+        }
+        for o in shifted {
+            let bytes = encode("observations", o.seq, &o)?;
+            self.observations.insert(o.seq, bytes.as_slice())?;
         }
         Ok(())
     }

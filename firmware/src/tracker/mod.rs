@@ -12,7 +12,7 @@ pub use decode::{DecodeStats, Decoder, Dropped};
 
 use crate::model::{
     ApRecord, Band, ClientRecord, Fix, Observation, ObservationKind, Phy, Pmf, PositionEstimate,
-    SessionRecord, SessionStatus, SsidSeen, TimeUs, WpsInfo,
+    SessionRecord, SessionStatus, SsidSeen, TimeSource, TimeUs, WpsInfo,
 };
 use crate::store::Batch;
 use piwardrive_dot11::MacAddr;
@@ -42,6 +42,16 @@ pub enum Input<'a> {
     Frame(Event<'a>),
     /// The current GPS fix, or `None` when the fix is lost or stale.
     Fix(Option<Fix>),
+    /// GPS time arrived: `gps` is the time in the fix, `system` the system clock's reading
+    /// when it arrived, `clock_set` whether the appliance then set the system clock to GPS
+    /// time. The first one in a session checks the clock (see [`crate::clock`]): when it was
+    /// off, every time the session recorded so far is corrected by the offset, and, if the
+    /// clock could not be set, so is every later one.
+    GpsTime {
+        gps: TimeUs,
+        system: TimeUs,
+        clock_set: bool,
+    },
     /// Time passes without frames (keeps the session's end time current).
     Tick { now: TimeUs },
     /// The session ends (orderly shutdown).
@@ -91,6 +101,17 @@ pub enum Event<'a> {
     },
     /// Any other decoded frame: it says only that the radio heard something at `time`.
     Other { time: TimeUs },
+}
+
+impl Event<'_> {
+    fn time_mut(&mut self) -> &mut TimeUs {
+        match self {
+            Event::BssAdvert { time, .. }
+            | Event::ProbeRequest { time, .. }
+            | Event::Link { time, .. }
+            | Event::Other { time } => time,
+        }
+    }
 }
 
 /// A multiplicative hasher for MAC keys: the keys come from the air, but a HashMap keyed by
@@ -189,6 +210,16 @@ pub struct Tracker {
     next_seq: u64,
     fix: Option<Fix>,
     observations: Vec<Observation>,
+    /// Added to every incoming time: the GPS clock offset when the system clock could not be
+    /// set, else 0.
+    time_offset: TimeUs,
+    /// The first GPS time of the session has been compared with the system clock.
+    clock_checked: bool,
+    /// Observations of this session already sent to the store whose times must be shifted.
+    pending_shift: Option<crate::store::TimeShift>,
+    /// The stored GPS track: thinned as fixes arrive; the points not yet sent.
+    thinner: crate::gps::track::Thinner,
+    track: Vec<Fix>,
     stats: TrackerStats,
 }
 
@@ -230,6 +261,11 @@ impl Tracker {
             next_seq,
             fix: None,
             observations: Vec::new(),
+            time_offset: 0,
+            clock_checked: false,
+            pending_shift: None,
+            thinner: crate::gps::track::Thinner::new(Default::default()),
+            track: Vec::new(),
             stats: TrackerStats::default(),
         };
         for rec in aps {
@@ -287,20 +323,97 @@ impl Tracker {
     /// Feeds one input.
     pub fn handle(&mut self, input: Input<'_>) {
         match input {
-            Input::Frame(ev) => {
+            Input::Frame(mut ev) => {
                 self.stats.events += 1;
                 self.session.frames += 1;
                 self.session_dirty = true;
+                *ev.time_mut() += self.time_offset;
                 self.event(ev);
             }
-            Input::Fix(fix) => self.fix = fix,
-            Input::Tick { now } => self.touch_session(now),
+            Input::Fix(fix) => {
+                if let Some(f) = fix {
+                    self.thinner.push(f, &mut self.track);
+                }
+                self.fix = fix;
+            }
+            Input::GpsTime {
+                gps,
+                system,
+                clock_set,
+            } => self.check_clock(gps, system, clock_set),
+            Input::Tick { now } => self.touch_session(now + self.time_offset),
             Input::EndSession { now } => {
-                self.touch_session(now);
+                self.thinner.finish(&mut self.track);
+                self.touch_session(now + self.time_offset);
                 self.session.status = SessionStatus::Ended;
                 self.session_dirty = true;
             }
         }
+    }
+
+    fn check_clock(&mut self, gps: TimeUs, system: TimeUs, clock_set: bool) {
+        // Capture files carry their own times, and one check per session is enough.
+        if self.clock_checked || self.session.time_source != TimeSource::SystemClock {
+            return;
+        }
+        self.clock_checked = true;
+        self.session_dirty = true;
+        let offset = match crate::clock::decide(system, gps) {
+            crate::clock::ClockDecision::Keep => {
+                self.session.time_source = TimeSource::Gps;
+                return;
+            }
+            crate::clock::ClockDecision::Set { offset_us } => offset_us,
+        };
+        self.session.time_source = TimeSource::GpsCorrected { offset_us: offset };
+        if !clock_set {
+            self.time_offset = offset;
+        }
+        // Everything this session recorded so far was stamped by the wrong clock. Values from
+        // earlier sessions (loaded from the store) are older than this session's start.
+        let since = self.session.started_at;
+        let fix_time = |t: &mut TimeUs| {
+            if *t >= since {
+                *t += offset;
+            }
+        };
+        if self.session.ended_at.is_some() {
+            self.session.started_at += offset;
+        }
+        if let Some(e) = self.session.ended_at.as_mut() {
+            *e += offset;
+        }
+        for st in self.aps.values_mut() {
+            let r = &mut st.rec;
+            if r.last_seen >= since {
+                fix_time(&mut r.first_seen);
+                fix_time(&mut r.last_seen);
+                for h in &mut r.ssid_history {
+                    fix_time(&mut h.first_seen);
+                    fix_time(&mut h.last_seen);
+                }
+                st.dirty = true;
+            }
+        }
+        for st in self.clients.values_mut() {
+            let r = &mut st.rec;
+            if r.last_seen >= since {
+                fix_time(&mut r.first_seen);
+                fix_time(&mut r.last_seen);
+                st.dirty = true;
+            }
+        }
+        for o in &mut self.observations {
+            o.time += offset;
+        }
+        // Observations already handed to the store are shifted there, in the same batch as
+        // the corrected records.
+        let first_pending = self.observations.first().map_or(self.next_seq, |o| o.seq);
+        self.pending_shift = Some(crate::store::TimeShift {
+            session_id: self.session.id,
+            before_seq: first_pending,
+            offset_us: offset,
+        });
     }
 
     fn touch_session(&mut self, now: TimeUs) {
@@ -496,6 +609,8 @@ impl Tracker {
             b.clients.push(st.rec.clone());
         }
         b.observations = std::mem::take(&mut self.observations);
+        b.track = std::mem::take(&mut self.track);
+        b.time_shifts.extend(self.pending_shift.take());
         if self.session_dirty {
             self.session_dirty = false;
             b.sessions.push(self.session.clone());

@@ -205,3 +205,104 @@ fn best_signal_fix_and_weighted_position() {
     assert!((lat - want).abs() < 1e-7, "{lat} vs {want}");
     assert!((lon - 13.0).abs() < 1e-9);
 }
+
+#[test]
+fn gps_time_corrects_what_the_session_recorded_with_a_wrong_clock() {
+    // A Pi that booted believing it is 1970 + 100 s; GPS says 2026.
+    let mut s = session();
+    s.time_source = TimeSource::SystemClock;
+    let mut t = Tracker::new(s, 1, vec![], vec![]);
+    let b = mac("00:11:22:33:44:55");
+    let wrong = 100_000_000;
+    let offset = 1_795_000_000_000_000 - wrong;
+    advert(&mut t, wrong, b, &elements(b"n", 1), Some(-70));
+    let first = t.take_batch();
+    assert_eq!(first.observations.len(), 1);
+    advert(&mut t, wrong + 1_000_000, b, &elements(b"n", 1), Some(-60));
+    // The appliance could not set the clock (no CAP_SYS_TIME).
+    t.handle(Input::GpsTime {
+        gps: wrong + 2_000_000 + offset,
+        system: wrong + 2_000_000,
+        clock_set: false,
+    });
+    advert(&mut t, wrong + 3_000_000, b, &elements(b"n", 1), Some(-50));
+    let ap = t.ap(b).unwrap();
+    assert_eq!(ap.first_seen, wrong + offset);
+    assert_eq!(
+        ap.last_seen,
+        wrong + 3_000_000 + offset,
+        "later times corrected too"
+    );
+    assert_eq!(
+        t.session().time_source,
+        TimeSource::GpsCorrected { offset_us: offset }
+    );
+    assert_eq!(t.session().started_at, wrong + offset);
+    let batch = t.take_batch();
+    // The observation already sent is shifted in the store; the pending ones here.
+    assert_eq!(batch.time_shifts.len(), 1);
+    let shift = batch.time_shifts[0];
+    assert_eq!(
+        (shift.session_id, shift.before_seq, shift.offset_us),
+        (1, 2, offset)
+    );
+    let times: Vec<TimeUs> = batch.observations.iter().map(|o| o.time).collect();
+    assert_eq!(
+        times,
+        vec![wrong + 1_000_000 + offset, wrong + 3_000_000 + offset]
+    );
+    // Checked once per session.
+    t.handle(Input::GpsTime {
+        gps: 0,
+        system: 5,
+        clock_set: false,
+    });
+    assert!(t.take_batch().time_shifts.is_empty());
+}
+
+#[test]
+fn a_clock_that_was_right_is_only_marked_checked() {
+    let mut s = session();
+    s.time_source = TimeSource::SystemClock;
+    let mut t = Tracker::new(s, 1, vec![], vec![]);
+    advert(
+        &mut t,
+        10_000_000,
+        mac("00:11:22:33:44:55"),
+        &elements(b"n", 1),
+        None,
+    );
+    t.handle(Input::GpsTime {
+        gps: 10_500_000,
+        system: 10_000_000,
+        clock_set: false,
+    });
+    assert_eq!(t.session().time_source, TimeSource::Gps);
+    assert!(t.take_batch().time_shifts.is_empty());
+}
+
+#[test]
+fn track_points_are_thinned() {
+    let mut t = Tracker::new(session(), 1, vec![], vec![]);
+    for i in 0..10 {
+        // Moving 5 m a second, fixes at 2 Hz.
+        let f = fix_at(
+            52.0 + 0.000_022_5 * f64::from(i),
+            13.0,
+            i64::from(i) * 500_000,
+        );
+        t.handle(Input::Fix(Some(f)));
+    }
+    for i in 0..200 {
+        // Standing still for 100 s at 2 Hz.
+        let f = fix_at(52.1, 13.0, 10_000_000 + i64::from(i) * 500_000);
+        t.handle(Input::Fix(Some(f)));
+    }
+    t.handle(Input::EndSession { now: 110_000_000 });
+    let track = t.take_batch().track;
+    let moving = track.iter().filter(|f| f.lat < 52.05).count();
+    let still = track.iter().filter(|f| f.lat > 52.05).count();
+    assert_eq!(moving, 5, "1 Hz while moving: {track:?}");
+    // Arrival, one a minute, and the last fix when the session ends.
+    assert_eq!(still, 3, "one point a minute when still: {track:?}");
+}

@@ -60,15 +60,7 @@ impl Mark {
     }
 }
 
-/// Great-circle distance in metres (haversine, mean Earth radius).
-pub fn distance_m(a: &Fix, b: &Fix) -> f64 {
-    const R: f64 = 6_371_008.8;
-    let (la1, la2) = (a.lat.to_radians(), b.lat.to_radians());
-    let dla = la2 - la1;
-    let dlo = (b.lon - a.lon).to_radians();
-    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
-    2.0 * R * h.sqrt().min(1.0).asin()
-}
+pub use crate::gps::track::distance_m;
 
 #[cfg(test)]
 mod tests {
