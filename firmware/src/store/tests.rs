@@ -911,3 +911,46 @@ fn session_index_is_backfilled_for_older_files() {
     assert_eq!(macs(1), vec![9]);
     assert_eq!(macs(4), vec![5]);
 }
+
+#[test]
+fn time_shift_moves_only_the_sessions_earlier_observations() {
+    let (_dir, store) = open_temp();
+    let w = StoreWriter::spawn(store.clone());
+    let mut observations: Vec<Observation> = (1..=6).map(|s| obs(s, 7)).collect();
+    for o in &mut observations[3..] {
+        o.session_id = 2;
+    }
+    w.send(Batch {
+        observations,
+        ..Default::default()
+    })
+    .unwrap();
+    w.send(Batch {
+        time_shifts: vec![super::TimeShift {
+            session_id: 2,
+            before_seq: 6,
+            offset_us: 100,
+        }],
+        ..Default::default()
+    })
+    .unwrap();
+    w.flush().unwrap();
+    let mut times: Vec<(u64, i64)> = store
+        .observations_for(mac(7), 10)
+        .unwrap()
+        .iter()
+        .map(|o| (o.seq, o.time))
+        .collect();
+    times.sort();
+    assert_eq!(
+        times,
+        [
+            (1, 1000),
+            (2, 2000),
+            (3, 3000),
+            (4, 4100),
+            (5, 5100),
+            (6, 6000)
+        ]
+    );
+}
