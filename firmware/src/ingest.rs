@@ -4,6 +4,8 @@
 //! file it covers. A crash (power cut, SIGKILL) between commits therefore leaves the store
 //! holding exactly the state after a prefix of the input, and says which prefix.
 
+use crate::gps::log::{ReadOptions, WeekRollover, read_log_with, suggest_week_shift};
+use crate::gps::track::Track;
 use crate::model::{SessionRecord, SessionStatus, TimeSource, TimeUs};
 use crate::store::{SourceCursor, Store, StoreWriter};
 use crate::tracker::{DecodeStats, Decoder, Input, Tracker};
@@ -36,6 +38,10 @@ pub struct IngestOptions {
     /// that check nothing acknowledged is ever lost.
     pub print_commits: bool,
     pub progress: bool,
+    /// A GPS log whose fixes are interpolated at each record's time.
+    pub gps: Option<PathBuf>,
+    /// Move the GPS log's dates by this many weeks (for logs with GPS week-rollover dates).
+    pub gps_week_shift: Option<i64>,
 }
 
 impl Default for IngestOptions {
@@ -44,7 +50,48 @@ impl Default for IngestOptions {
             batch_records: DEFAULT_BATCH_RECORDS,
             print_commits: false,
             progress: false,
+            gps: None,
+            gps_week_shift: None,
         }
+    }
+}
+
+/// What the GPS log contributed to a run.
+#[derive(Debug, Clone, Default)]
+pub struct GpsSummary {
+    /// The log reader's report (fixes, skipped lines and why), for printing.
+    pub report: String,
+    /// Records that got a position.
+    pub positioned: u64,
+    /// Records with a time, looked up in the track.
+    pub looked_up: u64,
+    /// When the log and the captures do not overlap: weeks by which moving the log would make
+    /// them overlap (see [`crate::gps::log::suggest_week_shift`]).
+    pub suggested_week_shift: Option<i64>,
+}
+
+/// Everything `ingest` reports.
+#[derive(Debug, Clone, Default)]
+pub struct IngestReport {
+    pub files: Vec<FileReport>,
+    pub gps: Option<GpsSummary>,
+}
+
+/// The track and its counters while ingesting.
+struct GpsFeed {
+    track: Track,
+    summary: GpsSummary,
+}
+
+impl GpsFeed {
+    /// Tells the tracker where the receiver was at the record's time: the interpolated fix,
+    /// or no fix when the log does not cover that moment closely enough.
+    fn feed(&mut self, tracker: &mut Tracker, ts_us: Option<TimeUs>) {
+        let Some(t) = ts_us else { return };
+        let fix = self.track.at(t);
+        self.summary.looked_up += 1;
+        self.summary.positioned += u64::from(fix.is_some());
+        tracker.handle(Input::Fix(fix));
     }
 }
 
@@ -61,7 +108,28 @@ pub fn ingest_files(
     store: &Store,
     files: &[PathBuf],
     opts: &IngestOptions,
-) -> anyhow::Result<Vec<FileReport>> {
+) -> anyhow::Result<IngestReport> {
+    let mut gps = match &opts.gps {
+        Some(path) => {
+            let ro = ReadOptions {
+                week_rollover: match opts.gps_week_shift {
+                    Some(w) => WeekRollover::ShiftWeeks(w),
+                    None => WeekRollover::Auto,
+                },
+                now_us: Some(now_us()),
+            };
+            let log = read_log_with(path, &ro)
+                .with_context(|| format!("reading the GPS log {}", path.display()))?;
+            Some(GpsFeed {
+                summary: GpsSummary {
+                    report: log.report.to_string(),
+                    ..Default::default()
+                },
+                track: Track::new(log.fixes),
+            })
+        }
+        None => None,
+    };
     let session = SessionRecord {
         id: store.next_session_id()?,
         device_id: store.device_id(),
@@ -82,20 +150,32 @@ pub fn ingest_files(
     let writer = StoreWriter::spawn(store.clone());
     let mut reports = Vec::new();
     for path in files {
-        let report = ingest_one(&writer, &mut tracker, path, opts)
+        let report = ingest_one(&writer, &mut tracker, gps.as_mut(), path, opts)
             .with_context(|| format!("writing {} into the store", path.display()))?;
         reports.push(report);
     }
-    let end = tracker.session().ended_at.unwrap_or(0);
-    tracker.handle(Input::EndSession { now: end });
+    let session = tracker.session().clone();
+    if let (Some(g), Some(end)) = (gps.as_mut(), session.ended_at)
+        && g.summary.positioned == 0
+        && let Some(span) = g.track.span()
+    {
+        g.summary.suggested_week_shift = suggest_week_shift(span, (session.started_at, end));
+    }
+    tracker.handle(Input::EndSession {
+        now: session.ended_at.unwrap_or(0),
+    });
     writer.send(tracker.take_batch())?;
     writer.finish()?;
-    Ok(reports)
+    Ok(IngestReport {
+        files: reports,
+        gps: gps.map(|g| g.summary),
+    })
 }
 
 fn ingest_one(
     writer: &StoreWriter,
     tracker: &mut Tracker,
+    mut gps: Option<&mut GpsFeed>,
     path: &Path,
     opts: &IngestOptions,
 ) -> anyhow::Result<FileReport> {
@@ -149,6 +229,9 @@ fn ingest_one(
             Some(Ok(rec)) => rec,
         };
         report.records += 1;
+        if let Some(g) = gps.as_deref_mut() {
+            g.feed(tracker, rec.ts_us);
+        }
         decoder.feed(&rec, |ev| tracker.handle(Input::Frame(ev)));
         since_commit += 1;
         if since_commit >= opts.batch_records {

@@ -33,6 +33,14 @@ enum Command {
         /// Records per commit.
         #[arg(long, default_value_t = piwardrive::ingest::DEFAULT_BATCH_RECORDS, value_name = "N")]
         batch_records: u64,
+        /// A GPS log (gpspipe -w JSON, NMEA, or GPX): each frame gets the position
+        /// interpolated at its time, when the log covers that moment closely enough.
+        #[arg(long, value_name = "FILE")]
+        gps: Option<PathBuf>,
+        /// Move the GPS log's dates by this many weeks (-1024 for a log dated one GPS
+        /// week-rollover era late; ingest suggests it when the log and captures do not overlap).
+        #[arg(long, value_name = "WEEKS", allow_negative_numbers = true)]
+        gps_week_shift: Option<i64>,
         /// Print a line after each durable commit (for crash tests).
         #[arg(long, hide = true)]
         print_commits: bool,
@@ -122,16 +130,34 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             files,
             batch_records,
             print_commits,
+            gps,
+            gps_week_shift,
         } => {
             let store = open_store(&data_dir)?;
             let opts = IngestOptions {
                 batch_records: batch_records.max(1),
                 print_commits,
                 progress: true,
+                gps,
+                gps_week_shift,
             };
-            let reports = ingest_files(&store, &files, &opts)?;
+            let report = ingest_files(&store, &files, &opts)?;
             let mut failed = 0;
-            for r in &reports {
+            if let Some(g) = &report.gps {
+                eprintln!("{}", g.report.trim_end());
+                eprintln!(
+                    "GPS: {} of {} records got a position",
+                    g.positioned, g.looked_up
+                );
+                if let Some(w) = g.suggested_week_shift {
+                    eprintln!(
+                        "GPS: the log and the captures do not overlap in time; moved by {w} weeks \
+                         they would (a GPS week-rollover date): run again with --gps-week-shift {w} \
+                         if that is the case"
+                    );
+                }
+            }
+            for r in &report.files {
                 let s = r.stats;
                 eprintln!(
                     "{}: {} records, {} decoded ({} with damaged elements), {} bad FCS dropped, {} malformed, {} unsupported (link type or header version)",
