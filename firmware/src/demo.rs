@@ -1,7 +1,9 @@
-//! `piwardrive demo`: replays the bundled real captures at their own pace, in a loop, into a temporary store, and serves the UI.
+//! `piwardrive demo`: replays the bundled real captures and a real GPS log at their own pace, in a loop, into a temporary store, and serves the UI.
 
+use crate::gps::log::{ReadOptions, parse_log};
+use crate::gps::track::Track;
 use crate::ingest::now_us;
-use crate::model::{SessionRecord, SessionStatus, TimeSource, TimeUs};
+use crate::model::{Fix, SessionRecord, SessionStatus, TimeSource, TimeUs};
 use crate::store::{Store, StoreWriter};
 use crate::tracker::{Decoder, Input, Tracker};
 use anyhow::Context;
@@ -38,6 +40,60 @@ pub const BUNDLED: &[(&str, &[u8])] = &[
         include_bytes!("../testdata/pcap/aircrack_pmkid-not-recognized.cap"),
     ),
 ];
+
+/// The GPS log the demo replays with the captures: a boat moving for 146 s (gpsd's
+/// bundg_zeus_9.log), re-timed to the demo's clock and played forwards and backwards in turn
+/// so that the position never jumps.
+pub const BUNDLED_GPS: (&str, &[u8]) = (
+    "bundg_zeus_9.log",
+    include_bytes!("../testdata/gps/bundg_zeus_9.log"),
+);
+
+/// The bundled GPS log, replayed against the wall clock.
+pub struct GpsReplay {
+    track: Track,
+    first: TimeUs,
+    span: TimeUs,
+    start: Instant,
+    speed: f64,
+}
+
+impl GpsReplay {
+    pub fn new(speed: f64) -> anyhow::Result<GpsReplay> {
+        let log = parse_log(
+            BUNDLED_GPS.1,
+            std::path::Path::new(BUNDLED_GPS.0),
+            &ReadOptions::default(),
+        )?;
+        let track = Track::new(log.fixes);
+        let (first, last) = track
+            .span()
+            .ok_or_else(|| anyhow::anyhow!("the bundled GPS log has no fix"))?;
+        Ok(GpsReplay {
+            track,
+            first,
+            span: (last - first).max(1),
+            start: Instant::now(),
+            speed,
+        })
+    }
+
+    /// Where the demo's receiver is now, stamped with `now`.
+    pub fn fix(&self, now: TimeUs) -> Option<Fix> {
+        let elapsed = (self.start.elapsed().as_secs_f64() * self.speed * 1e6) as TimeUs;
+        // Forwards on even passes, backwards on odd ones: a ping-pong over the log.
+        let pass = elapsed / self.span;
+        let into = elapsed % self.span;
+        let offset = if pass % 2 == 0 {
+            into
+        } else {
+            self.span - into
+        };
+        self.track
+            .at(self.first + offset)
+            .map(|f| Fix { time_us: now, ..f })
+    }
+}
 
 /// A gap between two records longer than this is shortened to it, so that a capture that was
 /// paused for minutes does not leave the demo silent.
@@ -101,6 +157,7 @@ pub fn replay(store: Store, speed: f64, shutdown: CancellationToken) -> anyhow::
     };
     let mut tracker = Tracker::new(session, store.next_observation_seq()?, vec![], vec![]);
     let writer = StoreWriter::spawn(store);
+    let gps = GpsReplay::new(speed)?;
     let mut decoder = Decoder::default();
     let mut last_commit = Instant::now();
     'outer: while !shutdown.is_cancelled() {
@@ -128,6 +185,7 @@ pub fn replay(store: Store, speed: f64, shutdown: CancellationToken) -> anyhow::
                 // The demo records wall-clock time, so that "new in the last minute" and the
                 // other live views behave as on a real device.
                 let now = now_us();
+                tracker.handle(Input::Fix(gps.fix(now)));
                 let _ = decoder.decode(rec.link, rec.data, now, |ev| {
                     tracker.handle(Input::Frame(ev))
                 });

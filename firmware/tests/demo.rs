@@ -41,13 +41,25 @@ fn demo_serves_replayed_networks_and_stops_on_sigint() {
         .unwrap();
     let t = Instant::now();
     let mut total = 0;
+    let mut located = 0;
     let mut newest = String::new();
     while t.elapsed() < Duration::from_secs(60) {
         if let Some((200, body)) = get(&addr, "/api/v1/networks") {
             let v: serde_json::Value = serde_json::from_str(&body).unwrap();
             total = v["total"].as_u64().unwrap();
             newest = v["networks"][0]["bssid"].as_str().unwrap_or("").to_string();
-            if total >= 10 {
+            let nets = v["networks"].as_array().unwrap();
+            located = nets.iter().filter(|n| n["lat"].is_f64()).count();
+            // Every position is on the bundled boat's track (gpsd's bundg_zeus_9.log, near
+            // 52.85 N 5.31 E on the IJsselmeer).
+            for n in nets.iter().filter(|n| n["lat"].is_f64()) {
+                let (lat, lon) = (n["lat"].as_f64().unwrap(), n["lon"].as_f64().unwrap());
+                assert!(
+                    (52.7..53.0).contains(&lat) && (5.1..5.5).contains(&lon),
+                    "{n}"
+                );
+            }
+            if total >= 10 && located >= 10 {
                 break;
             }
         }

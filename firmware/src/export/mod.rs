@@ -9,6 +9,9 @@ mod geojson;
 mod gpx;
 mod kml;
 mod text;
+
+/// Where a network is drawn on a map: the one decision every map format, and the UI, use.
+pub use text::position as network_position;
 mod wigle;
 
 #[cfg(test)]

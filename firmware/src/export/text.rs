@@ -227,7 +227,7 @@ pub(crate) fn style_id(class: EncClass) -> &'static str {
 /// best fix's is used; its accuracy is the worst accuracy among the sightings that went into
 /// it (a floor, as the estimate documents), and its time the best fix's (else last seen).
 /// This is the one place that decides; every map format calls it.
-pub(crate) fn position(ap: &ApRecord) -> Option<Fix> {
+pub fn position(ap: &ApRecord) -> Option<Fix> {
     let estimate = ap.position.and_then(|e| {
         let (lat, lon) = e.lat_lon()?;
         Some(Fix {

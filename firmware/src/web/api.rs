@@ -31,10 +31,16 @@ pub struct NetworkJson {
     /// The same instants as Unix microseconds, exact.
     pub first_seen_us: i64,
     pub last_seen_us: i64,
+    /// Where the network is estimated to be (see [`crate::export::network_position`]), with
+    /// the accuracy radius in metres; `null` when it was never heard with a GPS fix.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub accuracy_m: Option<f64>,
 }
 
 impl NetworkJson {
     fn new(ap: &ApRecord) -> NetworkJson {
+        let pos = crate::export::network_position(ap);
         NetworkJson {
             bssid: ap.bssid.to_string(),
             ssid: ap.ssid.as_deref().map(display_ssid),
@@ -50,6 +56,9 @@ impl NetworkJson {
             last_seen: format::time_iso(ap.last_seen),
             first_seen_us: ap.first_seen,
             last_seen_us: ap.last_seen,
+            lat: pos.map(|p| p.lat),
+            lon: pos.map(|p| p.lon),
+            accuracy_m: pos.map(|p| p.accuracy_m),
         }
     }
 }
