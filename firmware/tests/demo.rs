@@ -69,6 +69,10 @@ fn demo_serves_replayed_networks_and_stops_on_sigint() {
         total >= 10,
         "the replay should have found networks, got {total}"
     );
+    assert!(
+        located >= 10,
+        "the replayed GPS log should place networks, got {located}"
+    );
     let (status, html) = get(&addr, "/networks").unwrap();
     assert_eq!(status, 200);
     // The page lists what the API listed (the replay may have added more since).
