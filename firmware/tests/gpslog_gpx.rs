@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use piwardrive::gps::log::{
-    ASSUMED_ACCURACY_M, GpsLog, GpsLogError, LogFormat, ReadOptions, SkipReason, parse_log,
-    read_log_with,
+    ASSUMED_ACCURACY_M, GpsLog, GpsLogError, HDOP_TO_METRES, LogFormat, ReadOptions, SkipReason,
+    parse_log, read_log_with,
 };
 use proptest::prelude::*;
 
@@ -37,9 +37,21 @@ fn phone_export() {
         .map(|f| (f.lat, f.lon, f.alt_m, f.accuracy_m, f.time_us))
         .collect();
     let want = vec![
-        // HDOP 0.8 × 2.5 m; the ele inside <extensions> is not the point's.
-        (52.3789, 4.9001, Some(2.5), 2.0, may1(18, 0, 0)),
-        (52.3788, 4.9000, Some(2.7), 3.0, may1(18, 0, 1_500)),
+        // HDOP 0.8 × HDOP_TO_METRES; the ele inside <extensions> is not the point's.
+        (
+            52.3789,
+            4.9001,
+            Some(2.5),
+            0.8 * HDOP_TO_METRES,
+            may1(18, 0, 0),
+        ),
+        (
+            52.3788,
+            4.9000,
+            Some(2.7),
+            1.2 * HDOP_TO_METRES,
+            may1(18, 0, 1_500),
+        ),
         // 20:00:03+02:00 is 18:00:03Z; no HDOP, so the assumed accuracy.
         (
             52.3787,
@@ -49,7 +61,13 @@ fn phone_export() {
             may1(18, 0, 3_000),
         ),
         // Time in CDATA.
-        (52.3786, 4.8998, None, 2.5, may1(18, 0, 4_000)),
+        (
+            52.3786,
+            4.8998,
+            None,
+            1.0 * HDOP_TO_METRES,
+            may1(18, 0, 4_000),
+        ),
         // A prefixed point in a second segment.
         (
             52.372,
@@ -59,7 +77,7 @@ fn phone_export() {
             may1(18, 10, 0),
         ),
         // A route point.
-        (52.3721, 4.8931, None, 5.0, may1(18, 11, 0)),
+        (52.3721, 4.8931, None, 2.0 * HDOP_TO_METRES, may1(18, 11, 0)),
     ];
     assert_eq!(got, want);
     assert_eq!(r.skipped_for(SkipReason::Waypoint), 1);

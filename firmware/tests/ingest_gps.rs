@@ -90,9 +90,10 @@ fn frames_get_the_interpolated_fix() {
             );
             assert!((f.lon - 8.5).abs() < 1e-12);
             assert_eq!(f.alt_m, Some(100.0));
+            let hdop_m = 1.2 * piwardrive::gps::HDOP_UERE_95_M;
             assert!(
-                f.accuracy_m >= 1.2 * 2.5,
-                "HDOP x 2.5 m at least: {}",
+                f.accuracy_m >= hdop_m,
+                "HDOP x UERE at least: {}",
                 f.accuracy_m
             );
             n += 1;

@@ -17,8 +17,9 @@
 //!   `time`, `ele`, `hdop` children. See the `gpx` section below for the XML subset we read.
 //!
 //! Accuracy is never 0 (WiGLE reads 0 as "exact"): gpsd's `eph` when it gives one, else
-//! `sqrt(epx² + epy²)`, else the last SKY's HDOP × 2.5 m; for NMEA, GST's standard deviations
-//! as a 2DRMS radius when the receiver sends GST, else GGA's HDOP × 2.5 m; for GPX, HDOP × 2.5 m.
+//! `sqrt(epx² + epy²)`, else the last SKY's HDOP × 15 m; for NMEA, GST's standard deviations
+//! as a 2DRMS radius when the receiver sends GST, else GGA's HDOP × 15 m; for GPX, HDOP × 15 m
+//! (95% radii, the convention of `crate::gps` for every source).
 //! A fix with no accuracy information at all gets [`ASSUMED_ACCURACY_M`], and the report says
 //! how many did.
 //!
@@ -55,18 +56,10 @@ use serde_json::Value;
 
 use crate::model::{Fix, TimeUs};
 
-/// Metres of horizontal error per unit of HDOP (the convention of ESP32 Marauder and
-/// wardriver_rev3; roughly a 95% radius for a consumer receiver's range error).
-pub const HDOP_TO_METRES: f64 = 2.5;
-
-/// Accuracy given to a fix whose log says nothing about its accuracy. A consumer receiver with
-/// a clear sky is good to about 5 m, in a city or under trees to 10-30 m; we cannot tell which,
-/// so we take the pessimistic end rather than let a made-up small radius pass WiGLE's filters.
-pub const ASSUMED_ACCURACY_M: f64 = 30.0;
-
-/// The smallest accuracy we write: an RTK receiver can claim millimetres, and an export that
-/// rounds to one decimal must still never print 0.
-pub const MIN_ACCURACY_M: f64 = 0.1;
+// Accuracy radii follow one convention for every GPS source (see `crate::gps`).
+pub use super::{
+    HDOP_UERE_95_M as HDOP_TO_METRES, MIN_ACCURACY_M, UNKNOWN_ACCURACY_M as ASSUMED_ACCURACY_M,
+};
 
 /// 1024 GPS weeks in microseconds: the length of one GPS week-number era.
 pub const GPS_ERA_US: i64 = 1024 * 7 * 86_400 * 1_000_000;
@@ -2253,10 +2246,10 @@ mod tests {
                 "2019-01-01T00:00:00Z"
             ]
         );
-        // RMC's position wins over GGA's; GGA's HDOP 1.2 gives 3 m.
+        // RMC's position wins over GGA's; GGA's HDOP 1.2 gives 1.2 × HDOP_TO_METRES.
         assert!((got.fixes[1].lat - 50.0).abs() < 1e-12);
         assert!(got.fixes[1].lon < 0.0);
-        assert!((got.fixes[1].accuracy_m - 3.0).abs() < 1e-9);
+        assert!((got.fixes[1].accuracy_m - 1.2 * HDOP_TO_METRES).abs() < 1e-9);
         // GST's deviations (0.3 m, 0.4 m) give a 2DRMS radius of 1 m.
         assert!((got.fixes[2].accuracy_m - 1.0).abs() < 1e-9);
         assert_eq!(got.fixes[2].alt_m, Some(11.0));
@@ -2294,9 +2287,9 @@ mod tests {
         assert_eq!(got.fixes[0].alt_m, Some(37.0));
         // eph 0 means unknown: epx/epy give 5 m.
         assert!((got.fixes[0].accuracy_m - 5.0).abs() < 1e-9);
-        // A 2D fix has no altitude, and borrows the SKY's HDOP: 1.2 × 2.5 m.
+        // A 2D fix has no altitude, and borrows the SKY's HDOP: 1.2 × HDOP_TO_METRES.
         assert_eq!(got.fixes[1].alt_m, None);
-        assert!((got.fixes[1].accuracy_m - 3.0).abs() < 1e-9);
+        assert!((got.fixes[1].accuracy_m - 1.2 * HDOP_TO_METRES).abs() < 1e-9);
         let r = &got.report;
         assert_eq!(r.skipped_for(SkipReason::NoFix), 1);
         assert_eq!(r.skipped_for(SkipReason::NoTime), 1);
@@ -2447,7 +2440,7 @@ mod tests {
         assert_eq!(got.report.format, LogFormat::Gpx);
         assert_eq!(got.fixes.len(), 2);
         assert_eq!(got.fixes[0].alt_m, Some(12.5));
-        assert!((got.fixes[0].accuracy_m - 2.0).abs() < 1e-9);
+        assert!((got.fixes[0].accuracy_m - 0.8 * HDOP_TO_METRES).abs() < 1e-9);
         assert_eq!(got.fixes[1].accuracy_m, ASSUMED_ACCURACY_M);
         assert_eq!(got.report.skipped_for(SkipReason::NoTime), 1);
         assert_eq!(got.report.skipped_for(SkipReason::Waypoint), 1);

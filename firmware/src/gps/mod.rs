@@ -9,6 +9,24 @@ pub mod gpsd;
 pub mod log;
 pub mod track;
 
+/// Accuracy radii, from every source (gpsd, gpspipe logs, NMEA, GPX), are 95% horizontal
+/// radii in metres, gpsd's convention for `eph`. Where a source gives only a dilution of
+/// precision, it is scaled by gpsd's own user-equivalent range error for 95% confidence
+/// without differential corrections: 15 m per unit of HDOP.
+pub const HDOP_UERE_95_M: f64 = 15.0;
+
+/// The accuracy given to a fix that comes with no error estimate and no HDOP: the UERE at an
+/// HDOP of 2, deliberately pessimistic (a consumer receiver is good to 5-30 m, and we cannot
+/// tell which) so that such fixes weigh little and a made-up small radius never passes WiGLE's
+/// filters.
+pub const UNKNOWN_ACCURACY_M: f64 = 2.0 * HDOP_UERE_95_M;
+
+/// The smallest accuracy ever reported. A receiver that claims 0 m is wrong, WiGLE rejects an
+/// accuracy of 0, and no standalone receiver is honestly better than a metre at 95%; an RTK
+/// receiver's centimetres are rounded up to this, which understates nothing that matters for
+/// locating a Wi-Fi access point.
+pub const MIN_ACCURACY_M: f64 = 1.0;
+
 use std::time::Duration;
 
 use serde::Serialize;

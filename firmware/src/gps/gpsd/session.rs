@@ -10,21 +10,7 @@ use super::proto::{Activated, Device, Report, Tpv, parse_report};
 use crate::gps::{GpsState, GpsStatus};
 use crate::model::{Fix, TimeUs};
 
-/// gpsd's error model multiplies a dilution of precision by a user-equivalent range error
-/// chosen for a 95% confidence level; 15 m is its value without differential corrections.
-/// Used only when a TPV carries no error estimate at all but a SKY gave the HDOP.
-pub const UERE_95_M: f64 = 15.0;
-
-/// The accuracy assumed for a fix that comes with no error estimate and no HDOP: gpsd's UERE
-/// at an HDOP of 2, deliberately pessimistic for a modern receiver so that such fixes weigh
-/// little wherever positions are averaged.
-pub const UNKNOWN_ACCURACY_M: f64 = 2.0 * UERE_95_M;
-
-/// The smallest accuracy ever reported. A receiver that claims 0 m is wrong, WiGLE rejects an
-/// accuracy of 0, and no standalone receiver is honestly better than a metre at 95%; an RTK
-/// receiver's centimetres are rounded up to this, which understates nothing that matters for
-/// locating a Wi-Fi access point.
-pub const MIN_ACCURACY_M: f64 = 1.0;
+pub use crate::gps::{HDOP_UERE_95_M as UERE_95_M, MIN_ACCURACY_M, UNKNOWN_ACCURACY_M};
 
 /// Speeds are measured over at least this long. gpsd reports several TPVs per receiver epoch
 /// (one per NMEA sentence that changes something), often with the same time stamp and metres
