@@ -65,6 +65,23 @@ enum Command {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Watch gpsd as the appliance does: print the GPS state whenever it changes (no gpsd,
+    /// no device, no fix, 2D fix, 3D fix, stale), until Ctrl-C.
+    Gps {
+        /// gpsd's address.
+        #[arg(long, default_value = piwardrive::gps::gpsd::DEFAULT_ADDR, value_name = "HOST:PORT")]
+        gpsd: String,
+        /// Stop at the first fix (exit 0); with --timeout, exit 1 if none comes in time.
+        #[arg(long)]
+        until_fix: bool,
+        /// Give up after this many seconds.
+        #[arg(long, value_name = "SECONDS")]
+        timeout: Option<f64>,
+        /// Set the system clock from GPS time when they differ by more than 2 s (needs
+        /// CAP_SYS_TIME; says so when it cannot).
+        #[arg(long)]
+        set_clock: bool,
+    },
     /// Replay the bundled real captures in a loop into a temporary store and serve the UI.
     Demo {
         /// Address for the web UI.
@@ -276,6 +293,40 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 st.copies
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Gps {
+            gpsd,
+            until_fix,
+            timeout,
+            set_clock,
+        } => {
+            use piwardrive::gps::watch::{WatchOptions, watch_gps};
+            let opts = WatchOptions {
+                gpsd: piwardrive::gps::gpsd::GpsdConfig {
+                    addr: gpsd,
+                    ..Default::default()
+                },
+                until_fix,
+                timeout: timeout
+                    .filter(|t| t.is_finite() && *t >= 0.0)
+                    .map(std::time::Duration::from_secs_f64),
+                set_clock,
+            };
+            let rt = tokio::runtime::Runtime::new()?;
+            let saw_fix = rt.block_on(async {
+                let shutdown = tokio_util::sync::CancellationToken::new();
+                let on_ctrl_c = shutdown.clone();
+                tokio::spawn(async move {
+                    let _ = tokio::signal::ctrl_c().await;
+                    on_ctrl_c.cancel();
+                });
+                watch_gps(opts, shutdown).await
+            })?;
+            Ok(if until_fix && !saw_fix {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Demo { listen, speed } => {
             demo::run(listen, speed)?;

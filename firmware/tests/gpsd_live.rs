@@ -6,9 +6,6 @@
 //! but keeps running, so only a group SIGKILL reliably cleans up both).
 
 use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,94 +16,8 @@ use piwardrive::model::{Fix, TimeUs};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
-fn log_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/gps")
-        .join(name)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Polls `cond` until it holds or `within` has passed; returns whether it held.
-fn wait_until(within: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if cond() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    cond()
-}
-
-/// A gpsfake (and the gpsd it runs) in a process group of its own, killed on drop.
-struct GpsFake {
-    child: Child,
-}
-
-impl GpsFake {
-    /// Starts replaying `log` once, `cycle` seconds between sentences, and waits until gpsd
-    /// accepts connections.
-    fn start(log: &str, cycle: &str, port: u16) -> GpsFake {
-        let child = Command::new("gpsfake")
-            .args(["-P", &port.to_string(), "-1", "-q", "-c", cycle])
-            .arg(log_path(log))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("gpsfake not found: install gpsd and gpsd-clients (apt-get install gpsd gpsd-clients)");
-        let fake = GpsFake { child };
-        assert!(
-            wait_until(Duration::from_secs(10), || {
-                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-            }),
-            "gpsd (started by gpsfake) did not listen on port {port} within 10 s"
-        );
-        fake
-    }
-
-    fn signal(&self, sig: &str, group: bool) {
-        let target = if group {
-            format!("-{}", self.child.id())
-        } else {
-            self.child.id().to_string()
-        };
-        let _ = Command::new("kill")
-            .args([sig, "--", &target])
-            .stderr(Stdio::null())
-            .status();
-    }
-
-    /// Freezes gpsfake's feeder only; gpsd stays up, connected and silent, as with a receiver
-    /// that stopped talking.
-    fn pause(&self) {
-        self.signal("-STOP", false);
-    }
-
-    fn resume(&self) {
-        self.signal("-CONT", false);
-    }
-
-    fn kill(&mut self) {
-        self.signal("-KILL", true);
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(format!("/tmp/gpsfake-{}.sock", self.child.id()));
-    }
-}
-
-impl Drop for GpsFake {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
+mod common;
+use common::{GpsFake, free_port, wait_until};
 
 /// A TPV with a position as gpspipe printed it, read independently of the client's parser.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,6 +8,7 @@
 pub mod gpsd;
 pub mod log;
 pub mod track;
+pub mod watch;
 
 /// Accuracy radii, from every source (gpsd, gpspipe logs, NMEA, GPX), are 95% horizontal
 /// radii in metres, gpsd's convention for `eph`. Where a source gives only a dilution of
