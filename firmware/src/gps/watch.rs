@@ -90,11 +90,13 @@ pub async fn watch_gps(opts: WatchOptions, shutdown: CancellationToken) -> anyho
             last_line = line;
         }
         saw_fix |= status.state.has_fix();
-        if opts.set_clock && !clock_checked && status.state.has_fix() {
-            if let Some(offset) = status.gps_clock_offset_us {
-                clock_checked = true;
-                check_clock(offset);
-            }
+        if opts.set_clock
+            && !clock_checked
+            && status.state.has_fix()
+            && let Some(offset) = status.gps_clock_offset_us
+        {
+            clock_checked = true;
+            check_clock(offset);
         }
         if opts.until_fix && saw_fix && (!opts.set_clock || clock_checked) {
             break;
