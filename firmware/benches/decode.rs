@@ -5,7 +5,7 @@
 //! check), the full decode (link, 802.11 header, elements) as the ingest path runs it, and
 //! decode plus the tracker.
 
-use piwardrive::model::{SessionRecord, SessionStatus, TimeSource};
+use piwardrive::model::{SessionRecord, TimeSource};
 use piwardrive::tracker::{Decoder, Input, Tracker};
 use piwardrive_dot11::capfile::CapReader;
 use piwardrive_dot11::link::{self, LinkType};
@@ -14,16 +14,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 fn session() -> SessionRecord {
-    SessionRecord {
-        id: 1,
-        device_id: [0; 16],
-        started_at: 0,
-        ended_at: None,
-        sources: vec![],
-        status: SessionStatus::Running,
-        time_source: TimeSource::CaptureFile,
-        frames: 0,
-    }
+    SessionRecord::new(1, [0; 16], 0, vec![], TimeSource::CaptureFile)
 }
 
 /// Runs `f` over all records repeatedly for at least `min` and returns the best rate of

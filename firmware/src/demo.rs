@@ -3,7 +3,7 @@
 use crate::gps::log::{ReadOptions, parse_log};
 use crate::gps::track::Track;
 use crate::ingest::now_us;
-use crate::model::{Fix, SessionRecord, SessionStatus, TimeSource, TimeUs};
+use crate::model::{Fix, SessionRecord, TimeSource, TimeUs};
 use crate::store::{Store, StoreWriter};
 use crate::tracker::{Decoder, Input, Tracker};
 use anyhow::Context;
@@ -145,16 +145,13 @@ fn run_in(dir: PathBuf, listen: SocketAddr, speed: f64) -> anyhow::Result<()> {
 
 /// Replays the bundled captures until `shutdown`, committing once a second.
 pub fn replay(store: Store, speed: f64, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let session = SessionRecord {
-        id: store.next_session_id()?,
-        device_id: store.device_id(),
-        started_at: now_us(),
-        ended_at: None,
-        sources: BUNDLED.iter().map(|(n, _)| format!("demo:{n}")).collect(),
-        status: SessionStatus::Running,
-        time_source: TimeSource::SystemClock,
-        frames: 0,
-    };
+    let session = SessionRecord::new(
+        store.next_session_id()?,
+        store.device_id(),
+        now_us(),
+        BUNDLED.iter().map(|(n, _)| format!("demo:{n}")).collect(),
+        TimeSource::SystemClock,
+    );
     let mut tracker = Tracker::new(session, store.next_observation_seq()?, vec![], vec![]);
     let writer = StoreWriter::spawn(store);
     let gps = GpsReplay::new(speed)?;

@@ -6,7 +6,7 @@
 
 use crate::gps::log::{ReadOptions, WeekRollover, read_log_with, suggest_week_shift};
 use crate::gps::track::Track;
-use crate::model::{SessionRecord, SessionStatus, TimeSource, TimeUs};
+use crate::model::{SessionRecord, TimeSource, TimeUs};
 use crate::store::{SourceCursor, Store, StoreWriter};
 use crate::tracker::{DecodeStats, Decoder, Input, Tracker};
 use anyhow::Context;
@@ -130,17 +130,14 @@ pub fn ingest_files(
         }
         None => None,
     };
-    let session = SessionRecord {
-        id: store.next_session_id()?,
-        device_id: store.device_id(),
+    let session = SessionRecord::new(
+        store.next_session_id()?,
+        store.device_id(),
         // Replaced by the first record's time (the tracker takes the earliest it sees).
-        started_at: now_us(),
-        ended_at: None,
-        sources: files.iter().map(|f| f.display().to_string()).collect(),
-        status: SessionStatus::Running,
-        time_source: TimeSource::CaptureFile,
-        frames: 0,
-    };
+        now_us(),
+        files.iter().map(|f| f.display().to_string()).collect(),
+        TimeSource::CaptureFile,
+    );
     let mut tracker = Tracker::new(
         session,
         store.next_observation_seq()?,

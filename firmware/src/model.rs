@@ -107,6 +107,20 @@ impl PositionEstimate {
     }
 }
 
+impl Fix {
+    /// A fix that can be a position at all: finite coordinates on the globe and a positive,
+    /// finite accuracy. Anything else is garbage from a receiver or a log.
+    pub fn is_plausible(&self) -> bool {
+        self.lat.is_finite()
+            && self.lon.is_finite()
+            && (-90.0..=90.0).contains(&self.lat)
+            && (-180.0..=180.0).contains(&self.lon)
+            && self.accuracy_m.is_finite()
+            && self.accuracy_m > 0.0
+            && self.alt_m.is_none_or(f64::is_finite)
+    }
+}
+
 /// Frequency band.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Band {
@@ -319,6 +333,28 @@ pub struct SessionRecord {
     pub status: SessionStatus,
     pub time_source: TimeSource,
     pub frames: u64,
+}
+
+impl SessionRecord {
+    /// A session that starts now: running, no frames yet.
+    pub fn new(
+        id: u64,
+        device_id: [u8; 16],
+        started_at: TimeUs,
+        sources: Vec<String>,
+        time_source: TimeSource,
+    ) -> SessionRecord {
+        SessionRecord {
+            id,
+            device_id,
+            started_at,
+            ended_at: None,
+            sources,
+            status: SessionStatus::Running,
+            time_source,
+            frames: 0,
+        }
+    }
 }
 
 #[cfg(test)]

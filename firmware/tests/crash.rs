@@ -8,7 +8,7 @@
 //! died (no lost commit).
 
 use piwardrive::ingest::source_key;
-use piwardrive::model::{SessionRecord, SessionStatus, TimeSource};
+use piwardrive::model::{SessionRecord, TimeSource};
 use piwardrive::store::Store;
 use piwardrive::tracker::{Decoder, Input, Tracker};
 use piwardrive_dot11::capfile::CapReader;
@@ -45,16 +45,7 @@ fn digest(
 /// Digest of the tracker's state and the decoded-frame count at every commit boundary, keyed
 /// by records covered.
 fn reference(capture: &Path) -> BTreeMap<u64, (u64, u64)> {
-    let session = SessionRecord {
-        id: 1,
-        device_id: [0; 16],
-        started_at: 0,
-        ended_at: None,
-        sources: vec![],
-        status: SessionStatus::Running,
-        time_source: TimeSource::CaptureFile,
-        frames: 0,
-    };
+    let session = SessionRecord::new(1, [0; 16], 0, vec![], TimeSource::CaptureFile);
     let mut tracker = Tracker::new(session, 1, vec![], vec![]);
     let mut decoder = Decoder::default();
     let bytes = std::fs::read(capture).unwrap();

@@ -23,16 +23,13 @@ fuzz_target!(|data: &[u8]| {
     let Ok(mut reader) = CapReader::new(data) else {
         return;
     };
-    let session = SessionRecord {
-        id: SESSION_ID,
-        device_id: [0x5a; 16],
-        started_at: 0,
-        ended_at: None,
-        sources: vec!["fuzz".to_string()],
-        status: SessionStatus::Running,
-        time_source: TimeSource::CaptureFile,
-        frames: 0,
-    };
+    let session = SessionRecord::new(
+        SESSION_ID,
+        [0x5a; 16],
+        0,
+        vec!["fuzz".to_string()],
+        TimeSource::CaptureFile,
+    );
     let mut tracker = Tracker::new(session, 0, Vec::new(), Vec::new());
     let mut decoder = Decoder::default();
     let mut checker = BatchChecker { next_seq: 0 };

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::ops::Bound;
 
-use super::text::{fix_is_plausible, iso_time, push_xml_text};
+use super::text::{iso_time, push_xml_text};
 use super::{ExportError, ExportOptions, ExportStats, finish, step};
 use crate::store::{Snapshot, TimeRange};
 
@@ -43,7 +43,7 @@ pub(super) fn write(
     let mut last: Option<i64> = None;
     let mut buf = String::with_capacity(160);
     finish(snap.for_each_track_point(range, |p| {
-        if !fix_is_plausible(p) {
+        if !p.is_plausible() {
             stats.skipped_bad_fix += 1;
             return std::ops::ControlFlow::Continue(());
         }

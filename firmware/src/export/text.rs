@@ -239,20 +239,8 @@ pub fn position(ap: &ApRecord) -> Option<Fix> {
         })
     });
     estimate
-        .filter(fix_is_plausible)
-        .or_else(|| ap.best_fix.filter(fix_is_plausible))
-}
-
-/// A fix worth writing: finite coordinates on the globe and a positive accuracy. Anything
-/// else is garbage from a receiver or a log, and WiGLE rejects such rows anyway.
-pub(crate) fn fix_is_plausible(f: &Fix) -> bool {
-    f.lat.is_finite()
-        && f.lon.is_finite()
-        && (-90.0..=90.0).contains(&f.lat)
-        && (-180.0..=180.0).contains(&f.lon)
-        && f.accuracy_m.is_finite()
-        && f.accuracy_m > 0.0
-        && f.alt_m.is_none_or(f64::is_finite)
+        .filter(Fix::is_plausible)
+        .or_else(|| ap.best_fix.filter(Fix::is_plausible))
 }
 
 /// The name a network is listed under: its SSID as text, else `(hidden)`.

@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use piwardrive_dot11::channel::{Band as DotBand, channel_to_freq, freq_to_channel};
 
-use super::text::{fix_is_plausible, push_csv_field, security_summary, ssid_wigle, wigle_time};
+use super::text::{push_csv_field, security_summary, ssid_wigle, wigle_time};
 use super::{ExportError, ExportOptions, ExportStats, finish, step};
 use crate::model::{ApRecord, Band, Observation, ObservationKind};
 use crate::store::{ApLookup, Snapshot};
@@ -166,9 +166,7 @@ fn row(
         return Ok(false);
     };
     // WiGLE rejects rows with time 0 and the format has four-digit years.
-    if !fix_is_plausible(&fix)
-        || o.time <= 0
-        || !super::text::Utc::from_us(o.time).is_four_digit_year()
+    if !fix.is_plausible() || o.time <= 0 || !super::text::Utc::from_us(o.time).is_four_digit_year()
     {
         stats.skipped_bad_fix += 1;
         return Ok(false);

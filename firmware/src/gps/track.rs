@@ -72,17 +72,6 @@ impl Clone for Track {
     }
 }
 
-/// A fix that can be a position at all: finite, in range, with a positive accuracy.
-fn is_valid(f: &Fix) -> bool {
-    f.lat.is_finite()
-        && f.lon.is_finite()
-        && (-90.0..=90.0).contains(&f.lat)
-        && (-180.0..=180.0).contains(&f.lon)
-        && f.accuracy_m.is_finite()
-        && f.accuracy_m > 0.0
-        && f.alt_m.is_none_or(f64::is_finite)
-}
-
 impl Track {
     /// A track with the default configuration (10 s gaps, 1 s at the edges).
     pub fn new(fixes: Vec<Fix>) -> Track {
@@ -95,7 +84,7 @@ impl Track {
     /// log's second opinion on an epoch cannot make it worse.
     pub fn with_config(mut fixes: Vec<Fix>, config: TrackConfig) -> Track {
         let before = fixes.len();
-        fixes.retain(is_valid);
+        fixes.retain(Fix::is_plausible);
         let dropped = before - fixes.len();
         // A stable sort keeps file order among equal times, which makes "first of equals" mean
         // what it says.
@@ -326,7 +315,7 @@ impl Thinner {
 
     /// Feeds the next fix (not earlier than the previous one); kept fixes go to `out`.
     pub fn push(&mut self, f: Fix, out: &mut Vec<Fix>) {
-        if !is_valid(&f) {
+        if !f.is_plausible() {
             return;
         }
         let Some(last) = self.last else {

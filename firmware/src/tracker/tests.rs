@@ -5,16 +5,7 @@ use crate::model::{SessionStatus, TimeSource};
 use piwardrive_dot11::ie::parse_bss;
 
 fn session() -> SessionRecord {
-    SessionRecord {
-        id: 1,
-        device_id: [0; 16],
-        started_at: 0,
-        ended_at: None,
-        sources: vec![],
-        status: SessionStatus::Running,
-        time_source: TimeSource::CaptureFile,
-        frames: 0,
-    }
+    SessionRecord::new(1, [0; 16], 0, vec![], TimeSource::CaptureFile)
 }
 
 fn mac(s: &str) -> MacAddr {
