@@ -224,7 +224,54 @@ impl Adapter {
 #[derive(Clone)]
 pub struct Netlink {
     nl: Nl80211Handle,
+    link: Link,
+}
+
+/// Link (network interface) control over rtnetlink, usable without any Wi-Fi in the kernel.
+#[derive(Clone)]
+pub struct Link {
     rt: rtnetlink::Handle,
+}
+
+impl Link {
+    /// Opens an rtnetlink connection on the current tokio runtime.
+    pub fn connect() -> Result<Link, Nl80211Error> {
+        let (rconn, rt, _) = rtnetlink::new_connection()
+            .map_err(|e| Nl80211Error::from_io("open rtnetlink socket", e))?;
+        tokio::spawn(rconn);
+        Ok(Link { rt })
+    }
+
+    /// Whether the link is administratively up (IFF_UP).
+    pub async fn link_is_up(&self, ifindex: u32) -> Result<bool, Nl80211Error> {
+        const OP: &str = "read link state (rtnetlink GETLINK)";
+        let stream = self.rt.link().get().match_index(ifindex).execute();
+        futures::pin_mut!(stream);
+        match stream.try_next().await.map_err(|e| map_rt(OP, e))? {
+            Some(msg) => Ok(msg
+                .header
+                .flags
+                .contains(rtnetlink::packet_route::link::LinkFlags::Up)),
+            None => Err(Nl80211Error::DeviceGone { op: OP }),
+        }
+    }
+
+    /// Brings a link up or down (what `ip link set dev X up|down` does).
+    pub async fn set_link_up(&self, ifindex: u32, up: bool) -> Result<(), Nl80211Error> {
+        let op = if up {
+            "bring the interface up (rtnetlink SETLINK)"
+        } else {
+            "bring the interface down (rtnetlink SETLINK)"
+        };
+        let b = LinkUnspec::new_with_index(ifindex);
+        let msg = if up { b.up() } else { b.down() }.build();
+        self.rt
+            .link()
+            .set(msg)
+            .execute()
+            .await
+            .map_err(|e| map_rt(op, e))
+    }
 }
 
 impl Netlink {
@@ -245,10 +292,10 @@ impl Netlink {
             Err(e) => return Err(Nl80211Error::from_io("open nl80211 socket", e)),
         };
         tokio::spawn(conn);
-        let (rconn, rt, _) = rtnetlink::new_connection()
-            .map_err(|e| Nl80211Error::from_io("open rtnetlink socket", e))?;
-        tokio::spawn(rconn);
-        Ok(Netlink { nl, rt })
+        Ok(Netlink {
+            nl,
+            link: Link::connect()?,
+        })
     }
 
     pub(crate) fn nl(&self) -> &Nl80211Handle {
@@ -292,33 +339,12 @@ impl Netlink {
 
     /// Whether the link is administratively up (IFF_UP).
     pub async fn link_is_up(&self, ifindex: u32) -> Result<bool, Nl80211Error> {
-        const OP: &str = "read link state (rtnetlink GETLINK)";
-        let stream = self.rt.link().get().match_index(ifindex).execute();
-        futures::pin_mut!(stream);
-        match stream.try_next().await.map_err(|e| map_rt(OP, e))? {
-            Some(msg) => Ok(msg
-                .header
-                .flags
-                .contains(rtnetlink::packet_route::link::LinkFlags::Up)),
-            None => Err(Nl80211Error::DeviceGone { op: OP }),
-        }
+        self.link.link_is_up(ifindex).await
     }
 
-    /// Brings a link up or down (what `ip link set dev X up|down` does).
+    /// Brings a link up or down.
     pub async fn set_link_up(&self, ifindex: u32, up: bool) -> Result<(), Nl80211Error> {
-        let op = if up {
-            "bring the interface up (rtnetlink SETLINK)"
-        } else {
-            "bring the interface down (rtnetlink SETLINK)"
-        };
-        let b = LinkUnspec::new_with_index(ifindex);
-        let msg = if up { b.up() } else { b.down() }.build();
-        self.rt
-            .link()
-            .set(msg)
-            .execute()
-            .await
-            .map_err(|e| map_rt(op, e))
+        self.link.set_link_up(ifindex, up).await
     }
 
     async fn new_monitor_vif(&self, phy: u32, name: &str) -> Result<u32, Nl80211Error> {
