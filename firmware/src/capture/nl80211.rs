@@ -862,3 +862,161 @@ impl Tuner for Nl80211Tuner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Byte-level tests: attribute payloads built here the way the kernel lays them out,
+    //! parsed by wl-nl80211, then turned into adapters. The real radio path runs in the
+    //! virtual device (hil-tests/).
+    use super::*;
+    use wl_nl80211::packet_core::{NlasIterator, Parseable};
+
+    /// One netlink attribute: length, type, value, padded to 4 bytes.
+    fn nla(kind: u16, value: &[u8]) -> Vec<u8> {
+        let len = 4 + value.len();
+        let mut v = Vec::with_capacity(len + 3);
+        v.extend_from_slice(&(len as u16).to_ne_bytes());
+        v.extend_from_slice(&kind.to_ne_bytes());
+        v.extend_from_slice(value);
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+        v
+    }
+
+    fn u32v(x: u32) -> Vec<u8> {
+        x.to_ne_bytes().to_vec()
+    }
+
+    // nl80211.h attribute numbers.
+    const ATTR_WIPHY: u16 = 1;
+    const ATTR_WIPHY_NAME: u16 = 2;
+    const ATTR_IFINDEX: u16 = 3;
+    const ATTR_IFNAME: u16 = 4;
+    const ATTR_IFTYPE: u16 = 5;
+    const ATTR_SUPPORTED_IFTYPES: u16 = 32;
+    const ATTR_WIPHY_BANDS: u16 = 22;
+    const BAND_ATTR_FREQS: u16 = 1;
+    const FREQ_ATTR_FREQ: u16 = 1;
+    const FREQ_ATTR_DISABLED: u16 = 2;
+    const FREQ_ATTR_NO_IR: u16 = 3;
+    const IFTYPE_STATION: u16 = 2;
+    const IFTYPE_MONITOR: u16 = 6;
+
+    /// A split-dump message carrying one frequency of one band, as the kernel sends them.
+    fn band_msg(phy: u32, band: u16, idx: u16, mhz: u32, flags: &[u16]) -> Vec<u8> {
+        let mut freq = nla(FREQ_ATTR_FREQ, &u32v(mhz));
+        for f in flags {
+            freq.extend(nla(*f, &[]));
+        }
+        let freqs = nla(BAND_ATTR_FREQS, &nla(idx, &freq));
+        let bands = nla(ATTR_WIPHY_BANDS, &nla(band, &freqs));
+        let mut m = nla(ATTR_WIPHY, &u32v(phy));
+        m.extend(nla(ATTR_WIPHY_NAME, b"phy0\0"));
+        m.extend(bands);
+        m
+    }
+
+    fn parse_msg(bytes: &[u8]) -> Vec<Nl80211Attr> {
+        NlasIterator::new(bytes)
+            .map(|n| Nl80211Attr::parse(&n.unwrap()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn split_wiphy_dump_merges_into_one_adapter_with_receivable_channels() {
+        let mut head = nla(ATTR_WIPHY, &u32v(0));
+        head.extend(nla(ATTR_WIPHY_NAME, b"phy0\0"));
+        let mut modes = nla(IFTYPE_STATION, &[]);
+        modes.extend(nla(IFTYPE_MONITOR, &[]));
+        head.extend(nla(ATTR_SUPPORTED_IFTYPES, &modes));
+        let wiphys = vec![
+            parse_msg(&head),
+            parse_msg(&band_msg(0, 0, 0, 2412, &[])),
+            parse_msg(&band_msg(0, 0, 12, 2472, &[FREQ_ATTR_NO_IR])),
+            parse_msg(&band_msg(0, 0, 13, 2484, &[FREQ_ATTR_DISABLED])),
+            parse_msg(&band_msg(0, 1, 0, 5180, &[])),
+            parse_msg(&band_msg(0, 3, 0, 5955, &[FREQ_ATTR_NO_IR])),
+        ];
+        let mut iface = nla(ATTR_IFINDEX, &u32v(7));
+        iface.extend(nla(ATTR_IFNAME, b"wlan1\0"));
+        iface.extend(nla(ATTR_WIPHY, &u32v(0)));
+        iface.extend(nla(ATTR_IFTYPE, &u32v(u32::from(IFTYPE_STATION))));
+        let adapters = adapters_from_dumps(&wiphys, &[parse_msg(&iface)]);
+        assert_eq!(adapters.len(), 1);
+        let a = &adapters[0];
+        assert_eq!((a.phy, a.phy_name.as_str()), (0, "phy0"));
+        assert_eq!((a.ifindex, a.name.as_deref()), (Some(7), Some("wlan1")));
+        assert_eq!(a.iftype, Some(IfType::Station));
+        assert!(a.supports_monitor);
+        let freqs: Vec<u16> = a.channels.iter().map(|c| c.freq_mhz).collect();
+        // Disabled channel 14 is left out; no-IR channels 13 and 6 GHz 1 are kept (passive).
+        assert_eq!(freqs, [2412, 2472, 5180, 5955]);
+        let nums: Vec<u16> = a.channels.iter().map(|c| c.number).collect();
+        assert_eq!(nums, [1, 13, 36, 1]);
+    }
+
+    #[test]
+    fn wiphy_without_monitor_and_without_interface() {
+        let mut head = nla(ATTR_WIPHY, &u32v(3));
+        head.extend(nla(ATTR_SUPPORTED_IFTYPES, &nla(IFTYPE_STATION, &[])));
+        let adapters = adapters_from_dumps(&[parse_msg(&head)], &[]);
+        assert_eq!(adapters[0].phy_name, "phy3");
+        assert!(!adapters[0].supports_monitor);
+        assert_eq!(adapters[0].ifindex, None);
+        assert!(adapters[0].channels.is_empty());
+    }
+
+    #[test]
+    fn managed_interface_is_preferred_over_a_leftover_monitor() {
+        let head = nla(ATTR_WIPHY, &u32v(0));
+        let mk = |idx: u32, name: &[u8], t: u16| {
+            let mut i = nla(ATTR_IFINDEX, &u32v(idx));
+            i.extend(nla(ATTR_IFNAME, name));
+            i.extend(nla(ATTR_WIPHY, &u32v(0)));
+            i.extend(nla(ATTR_IFTYPE, &u32v(u32::from(t))));
+            parse_msg(&i)
+        };
+        let ifaces = [
+            mk(9, b"wlan0mon\0", IFTYPE_MONITOR),
+            mk(4, b"wlan0\0", IFTYPE_STATION),
+        ];
+        let a = &adapters_from_dumps(&[parse_msg(&head)], &ifaces)[0];
+        assert_eq!(a.name.as_deref(), Some("wlan0"));
+        assert_eq!(a.interfaces.len(), 2);
+    }
+
+    #[test]
+    fn errno_mapping_says_what_to_do() {
+        let e = Nl80211Error::from_errno("x", libc::EPERM);
+        assert!(e.is_permission());
+        assert!(e.to_string().contains("CAP_NET_ADMIN"));
+        assert!(e.to_string().contains("CAP_NET_RAW"));
+        assert!(Nl80211Error::from_errno("x", libc::EACCES).is_permission());
+        assert!(Nl80211Error::from_errno("x", libc::ENODEV).is_device_gone());
+        assert!(matches!(
+            Nl80211Error::from_errno("x", libc::ERFKILL),
+            Nl80211Error::Rfkill { .. }
+        ));
+        let k = Nl80211Error::from_errno("tune", libc::EINVAL);
+        assert!(k.to_string().contains("Invalid argument"), "{k}");
+        let io = std::io::Error::from_raw_os_error(libc::EPERM);
+        assert!(Nl80211Error::from_io("open", io).is_permission());
+        let m = Nl80211Error::MonitorUnsupported {
+            iface: "wlan0".into(),
+            driver: "brcmfmac".into(),
+        };
+        assert_eq!(
+            m.to_string(),
+            "wlan0 (driver brcmfmac) cannot enter monitor mode; use mode = \"scan\" (the managed-mode fallback)"
+        );
+    }
+
+    #[test]
+    fn monitor_names_fit_ifnamsiz() {
+        assert_eq!(monitor_name("wlan1"), "wlan1mon");
+        let long = monitor_name("wlx00c0ca123456");
+        assert_eq!(long, "wlx00c0ca123mon");
+        assert!(long.len() <= 15);
+    }
+}

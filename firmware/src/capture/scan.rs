@@ -350,3 +350,197 @@ impl Scanner {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Byte-level tests: a NL80211_ATTR_BSS payload built here, parsed by wl-nl80211, turned
+    //! into tracker events. Real scans run against mac80211_hwsim in the virtual device
+    //! (hil-tests/).
+    use super::*;
+    use wl_nl80211::packet_core::{NlasIterator, Parseable};
+
+    fn nla(kind: u16, value: &[u8]) -> Vec<u8> {
+        let len = 4 + value.len();
+        let mut v = Vec::new();
+        v.extend_from_slice(&(len as u16).to_ne_bytes());
+        v.extend_from_slice(&kind.to_ne_bytes());
+        v.extend_from_slice(value);
+        while v.len() % 4 != 0 {
+            v.push(0);
+        }
+        v
+    }
+
+    // nl80211.h: NL80211_ATTR_BSS and the NL80211_BSS_* numbers.
+    const ATTR_BSS: u16 = 47;
+    const BSS_BSSID: u16 = 1;
+    const BSS_FREQUENCY: u16 = 2;
+    const BSS_CAPABILITY: u16 = 5;
+    const BSS_INFORMATION_ELEMENTS: u16 = 6;
+    const BSS_SIGNAL_MBM: u16 = 7;
+    const BSS_SEEN_MS_AGO: u16 = 10;
+    const BSS_BEACON_IES: u16 = 11;
+    const BSS_PRESP_DATA: u16 = 14;
+
+    const HIDDEN_BEACON: &[u8] = &[0, 0, 1, 1, 0x82, 3, 1, 6];
+    /// SSID "Caf\u{e9}<\"x\">" then an RSN element (CCMP, PSK).
+    fn presp_ies() -> Vec<u8> {
+        let ssid = "Caf\u{e9}<\"x\">".as_bytes();
+        let mut v = vec![0, ssid.len() as u8];
+        v.extend_from_slice(ssid);
+        v.extend_from_slice(&[3, 1, 6]);
+        v.extend_from_slice(&[
+            48, 20, 1, 0, 0, 0x0f, 0xac, 4, 1, 0, 0, 0x0f, 0xac, 4, 1, 0, 0, 0x0f, 0xac, 2, 0, 0,
+        ]);
+        v
+    }
+
+    fn bss_bytes(presp: bool) -> Vec<u8> {
+        let mut b = nla(BSS_BSSID, &[0x02, 0x11, 0x22, 0x33, 0x44, 0x55]);
+        b.extend(nla(BSS_FREQUENCY, &2437u32.to_ne_bytes()));
+        b.extend(nla(BSS_CAPABILITY, &(0x0011u16).to_ne_bytes()));
+        b.extend(nla(BSS_SIGNAL_MBM, &(-6150i32).to_ne_bytes()));
+        b.extend(nla(BSS_SEEN_MS_AGO, &250u32.to_ne_bytes()));
+        b.extend(nla(BSS_BEACON_IES, HIDDEN_BEACON));
+        if presp {
+            b.extend(nla(BSS_INFORMATION_ELEMENTS, &presp_ies()));
+            b.extend(nla(BSS_PRESP_DATA, &[]));
+        } else {
+            b.extend(nla(BSS_INFORMATION_ELEMENTS, HIDDEN_BEACON));
+        }
+        nla(ATTR_BSS, &b)
+    }
+
+    fn parse_bss_attr(bytes: &[u8]) -> ScanBss {
+        let attr = NlasIterator::new(bytes)
+            .map(|n| Nl80211Attr::parse(&n.unwrap()).unwrap())
+            .next()
+            .unwrap();
+        let Nl80211Attr::Bss(info) = attr else {
+            panic!("not a BSS attribute: {attr:?}")
+        };
+        ScanBss::from_info(&info).expect("bssid and frequency present")
+    }
+
+    struct Seen {
+        time: TimeUs,
+        probe_response: bool,
+        ssid: Option<Vec<u8>>,
+        signal: Option<i8>,
+        heard: Heard,
+        privacy: bool,
+        ibss: bool,
+        rsn: bool,
+    }
+
+    fn collect(b: &ScanBss, now: TimeUs) -> Vec<Seen> {
+        let mut out = Vec::new();
+        scan_events(b, now, |e| {
+            let Event::BssAdvert {
+                time,
+                bssid,
+                probe_response,
+                signal_dbm,
+                heard,
+                privacy,
+                ibss,
+                elements,
+            } = e
+            else {
+                panic!("scans give only BSS adverts")
+            };
+            assert_eq!(bssid, MacAddr([0x02, 0x11, 0x22, 0x33, 0x44, 0x55]));
+            out.push(Seen {
+                time,
+                probe_response,
+                ssid: elements.ssid.map(|s| s.to_vec()),
+                signal: signal_dbm,
+                heard,
+                privacy,
+                ibss,
+                rsn: elements.rsn.is_some(),
+            });
+        });
+        out
+    }
+
+    #[test]
+    fn beacon_and_probe_response_of_a_hidden_network_give_two_adverts() {
+        let b = parse_bss_attr(&bss_bytes(true));
+        assert!(b.ies_from_probe_response);
+        assert_eq!(b.signal_dbm(), Some(-62));
+        let ev = collect(&b, 10_000_000);
+        assert_eq!(ev.len(), 2);
+        let (beacon, presp) = (&ev[0], &ev[1]);
+        assert!(!beacon.probe_response && presp.probe_response);
+        assert_eq!(beacon.ssid.as_deref(), Some(&[][..]));
+        assert_eq!(presp.ssid.as_deref(), Some("Caf\u{e9}<\"x\">".as_bytes()));
+        assert!(presp.rsn && !beacon.rsn);
+        for e in &ev {
+            assert_eq!(e.time, 10_000_000 - 250_000);
+            assert_eq!(e.signal, Some(-62));
+            assert_eq!(
+                e.heard,
+                Heard {
+                    band: Some(Band::B2_4),
+                    channel: Some(6),
+                    freq_mhz: Some(2437)
+                }
+            );
+            assert!(e.privacy && !e.ibss);
+        }
+    }
+
+    #[test]
+    fn beacon_only_bss_gives_one_advert() {
+        let b = parse_bss_attr(&bss_bytes(false));
+        assert!(!b.ies_from_probe_response);
+        let ev = collect(&b, 1_000_000);
+        assert_eq!(ev.len(), 1);
+        assert!(!ev[0].probe_response);
+    }
+
+    #[test]
+    fn bss_without_elements_still_counts_and_without_bssid_is_skipped() {
+        let mut b = parse_bss_attr(&bss_bytes(false));
+        b.ies = None;
+        b.beacon_ies = None;
+        b.capability = CAP_IBSS;
+        let ev = collect(&b, 0);
+        assert_eq!(ev.len(), 1);
+        assert!(ev[0].ibss && !ev[0].privacy);
+        assert!(ScanBss::from_info(&[Nl80211BssInfo::Frequency(2412)]).is_none());
+    }
+
+    #[test]
+    fn six_ghz_and_unknown_frequencies() {
+        let h = heard_from_freq(5975);
+        assert_eq!((h.band, h.channel), (Some(Band::B6), Some(5)));
+        let odd = heard_from_freq(2414);
+        assert_eq!(
+            (odd.band, odd.channel, odd.freq_mhz),
+            (None, None, Some(2414))
+        );
+    }
+
+    #[test]
+    fn scan_notices_are_read_for_our_interface_only() {
+        let msg = |cmd, idx| Nl80211Message {
+            cmd,
+            attributes: vec![Nl80211Attr::IfIndex(idx)],
+        };
+        assert_eq!(
+            scan_notice(&msg(Nl80211Command::NewScanResults, 5), 5),
+            Some(ScanNotice::Done)
+        );
+        assert_eq!(
+            scan_notice(&msg(Nl80211Command::ScanAborted, 5), 5),
+            Some(ScanNotice::Aborted)
+        );
+        assert_eq!(
+            scan_notice(&msg(Nl80211Command::NewScanResults, 6), 5),
+            None
+        );
+        assert_eq!(scan_notice(&msg(Nl80211Command::TriggerScan, 5), 5), None);
+    }
+}
