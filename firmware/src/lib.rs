@@ -1,7 +1,9 @@
 //! PiWardrive, the appliance: capture sources, the tracker, the store, the web UI and the command line's building blocks.
 
+pub mod appliance;
 pub mod capture;
 pub mod clock;
+pub mod config;
 pub mod demo;
 pub mod export;
 pub mod gps;

@@ -22,6 +22,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the appliance: capture from the Wi-Fi adapters, read gpsd, track, store, serve the
+    /// UI; until Ctrl-C or SIGTERM. Without --config, the appliance defaults (docs/configuration.md).
+    Run {
+        /// The TOML configuration file.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// Read pcap/pcapng captures (radiotap, Prism, PPI or bare 802.11) into the store.
     Ingest {
         /// Directory holding the store (created if missing).
@@ -142,6 +149,29 @@ fn open_existing_store(data_dir: &Path) -> anyhow::Result<Store> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Run { config } => {
+            let config = match &config {
+                Some(p) => piwardrive::config::Config::load(p)?,
+                None => piwardrive::config::Config::default(),
+            };
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async {
+                let shutdown = tokio_util::sync::CancellationToken::new();
+                let on_signal = shutdown.clone();
+                let mut sigterm =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .context("installing the SIGTERM handler")?;
+                tokio::spawn(async move {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+                        _ = sigterm.recv() => tracing::info!("SIGTERM: shutting down"),
+                    }
+                    on_signal.cancel();
+                });
+                piwardrive::appliance::run(config, shutdown).await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Ingest {
             data_dir,
             files,

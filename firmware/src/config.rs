@@ -1,0 +1,619 @@
+//! The appliance's configuration: the TOML file `piwardrive run --config FILE` reads, its defaults, and its validation into runtime settings.
+//!
+//! Two layers, as vector does it: [`Config`] mirrors the file (serde, every table with
+//! `deny_unknown_fields` so a misspelt key is an error naming the key, the file and the line),
+//! and [`Config::validate`] turns it, once, into [`Settings`], the values the appliance runs
+//! with (durations, parsed channels, hop options with their floors applied). Every key has a
+//! default chosen for the appliance, so an empty file, or no file, gives a working device
+//! with one adapter. docs/configuration.md lists every key.
+
+use crate::capture::hopper::{self, ChannelRef, HopOptions};
+use crate::capture::live::CaptureFilter;
+use crate::gps::gpsd::GpsdConfig;
+use piwardrive_dot11::channel::Band;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The data partition on the appliance image.
+pub const DEFAULT_DATA_DIR: &str = "/data";
+/// The store's file name inside the data directory (the same for every command).
+pub const STORE_FILE: &str = "piwardrive.redb";
+/// The UI on every interface, port 80: the hotspot's captive portal sends the phone there.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:80";
+pub const DEFAULT_COMMIT_INTERVAL_MS: u64 = 1000;
+pub const DEFAULT_SCAN_INTERVAL_MS: u64 = 10_000;
+
+/// The file as written. See docs/configuration.md.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Directory of the store (`piwardrive.redb`); created if missing.
+    pub data_dir: PathBuf,
+    /// How often the tracker hands what changed to the store (milliseconds).
+    pub commit_interval_ms: u64,
+    /// Share the band plan between monitor sources (Kismet's split_source_hopping).
+    pub split_hopping: bool,
+    pub web: WebConfig,
+    pub gps: GpsConfig,
+    /// Capture sources; absent means one source on the first suitable adapter.
+    pub sources: Vec<SourceConfig>,
+    /// The file this came from, for messages (not a key).
+    #[serde(skip)]
+    pub origin: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            commit_interval_ms: DEFAULT_COMMIT_INTERVAL_MS,
+            split_hopping: true,
+            web: WebConfig::default(),
+            gps: GpsConfig::default(),
+            sources: vec![SourceConfig::default()],
+            origin: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    pub listen: SocketAddr,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            listen: DEFAULT_LISTEN.parse().expect("a valid default address"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GpsConfig {
+    /// Whether to read positions from gpsd at all.
+    pub enabled: bool,
+    /// gpsd's `host:port`.
+    pub gpsd: String,
+    /// A fix older than this is dropped (milliseconds).
+    pub stale_after_ms: u64,
+    /// Set the system clock from GPS time when they disagree (needs CAP_SYS_TIME).
+    pub set_clock: bool,
+}
+
+impl Default for GpsConfig {
+    fn default() -> Self {
+        GpsConfig {
+            enabled: true,
+            gpsd: crate::gps::gpsd::DEFAULT_ADDR.to_string(),
+            stale_after_ms: crate::gps::DEFAULT_STALE_AFTER.as_millis() as u64,
+            set_clock: true,
+        }
+    }
+}
+
+/// How a source listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Monitor mode when the driver supports it, else the scan fallback (logged).
+    #[default]
+    Auto,
+    Monitor,
+    Scan,
+}
+
+/// Which frames a monitor source keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Filter {
+    /// Management frames and EAPOL (a kernel BPF filter): networks, probes, handshakes.
+    #[default]
+    Wardrive,
+    /// Every frame: clients are also seen through their data frames.
+    Survey,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourceConfig {
+    /// An interface name (`wlan1`), a phy name (`phy1`), or `auto`.
+    pub interface: String,
+    pub mode: Mode,
+    pub filter: Filter,
+    /// Time between the starts of two scans in scan mode (milliseconds).
+    pub scan_interval_ms: u64,
+    pub hop: HopConfig,
+}
+
+impl Default for SourceConfig {
+    fn default() -> Self {
+        SourceConfig {
+            interface: AUTO.to_string(),
+            mode: Mode::Auto,
+            filter: Filter::Wardrive,
+            scan_interval_ms: DEFAULT_SCAN_INTERVAL_MS,
+            hop: HopConfig::default(),
+        }
+    }
+}
+
+const AUTO: &str = "auto";
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HopConfig {
+    /// Time on each channel (milliseconds); at least 50.
+    pub dwell_ms: u64,
+    pub stride: usize,
+    /// Bands to hop: any of "2.4", "5", "6"; empty means all three.
+    pub bands: Vec<BandName>,
+    /// Channels to hop instead of whole bands.
+    pub channels: Vec<ChannelName>,
+    /// All 6 GHz channels rather than the preferred scanning channels.
+    pub all_6ghz: bool,
+    /// Stay on one channel.
+    pub lock: Option<ChannelName>,
+    pub max_failures: u32,
+}
+
+impl Default for HopConfig {
+    fn default() -> Self {
+        let d = HopOptions::default();
+        HopConfig {
+            dwell_ms: d.dwell.as_millis() as u64,
+            stride: d.stride,
+            bands: Vec::new(),
+            channels: Vec::new(),
+            all_6ghz: d.all_6ghz,
+            lock: None,
+            max_failures: d.max_failures,
+        }
+    }
+}
+
+/// A band as written: "2.4", "5", "6" (strings or numbers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BandName(pub Band);
+
+impl<'de> Deserialize<'de> for BandName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<BandName, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = BandName;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a band: \"2.4\", \"5\" or \"6\"")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<BandName, E> {
+                hopper::parse_band(s)
+                    .map(BandName)
+                    .ok_or_else(|| E::invalid_value(de::Unexpected::Str(s), &self))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<BandName, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<BandName, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<BandName, E> {
+                self.visit_str(&v.to_string())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A channel as written: 6, 5180 (MHz), "6/37" (6 GHz channel 37).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelName(pub ChannelRef);
+
+impl<'de> Deserialize<'de> for ChannelName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<ChannelName, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ChannelName;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a channel: a number (6, 36), \"6/37\" (band/number) or MHz (5180)")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<ChannelName, E> {
+                s.parse().map(ChannelName).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ChannelName, E> {
+                match u16::try_from(v) {
+                    Ok(n) if n > 0 => Ok(ChannelName(ChannelRef::from_number(n))),
+                    _ => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
+                }
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ChannelName, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(-1))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("reading the configuration {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A syntax error, an unknown key or a value of the wrong kind; the message names the key
+    /// and shows the line.
+    #[error("{origin}: {message}")]
+    Parse { origin: String, message: String },
+    #[error("{origin}: {key}: {message}")]
+    Invalid {
+        origin: String,
+        key: String,
+        message: String,
+    },
+}
+
+/// Where the interface comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InterfaceChoice {
+    /// The first adapter no other source uses and that is not serving the hotspot.
+    Auto,
+    /// An interface or phy name.
+    Named(String),
+}
+
+impl fmt::Display for InterfaceChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InterfaceChoice::Auto => f.write_str(AUTO),
+            InterfaceChoice::Named(n) => f.write_str(n),
+        }
+    }
+}
+
+/// One source, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceSettings {
+    pub interface: InterfaceChoice,
+    pub mode: Mode,
+    pub filter: CaptureFilter,
+    pub scan_interval: Duration,
+    /// Already [checked](HopOptions::checked).
+    pub hop: HopOptions,
+}
+
+/// The configuration, validated: what the appliance runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub store_path: PathBuf,
+    pub commit_interval: Duration,
+    pub split_hopping: bool,
+    pub listen: SocketAddr,
+    /// `None` when GPS is disabled.
+    pub gpsd: Option<GpsdConfig>,
+    pub set_clock: bool,
+    pub sources: Vec<SourceSettings>,
+    /// Values that were adjusted or look wrong, for the log.
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// Reads and parses a file (not yet validated).
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut c = Config::from_toml(&text, &path.display().to_string())?;
+        c.origin = Some(path.display().to_string());
+        Ok(c)
+    }
+
+    /// Parses TOML text; `origin` names it in errors (a file name).
+    pub fn from_toml(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        toml::from_str(text).map_err(|e: toml::de::Error| ConfigError::Parse {
+            origin: origin.to_string(),
+            message: e.to_string().trim_end().to_string(),
+        })
+    }
+
+    /// Checks every value once and builds the runtime settings.
+    pub fn validate(&self) -> Result<Settings, ConfigError> {
+        self.validate_in(self.origin.as_deref().unwrap_or("configuration"))
+    }
+
+    fn validate_in(&self, origin: &str) -> Result<Settings, ConfigError> {
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            origin: origin.to_string(),
+            key: key.to_string(),
+            message,
+        };
+        let mut warnings = Vec::new();
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(invalid("data_dir", "must not be empty".into()));
+        }
+        // Under 100 ms every commit's fsync would dominate; over 10 s a power cut loses too much.
+        if !(100..=10_000).contains(&self.commit_interval_ms) {
+            return Err(invalid(
+                "commit_interval_ms",
+                format!(
+                    "{} is outside 100..=10000 (a power cut loses at most this window; 1000 suits \
+                     an SD card)",
+                    self.commit_interval_ms
+                ),
+            ));
+        }
+        let gpsd = if self.gps.enabled {
+            let g = GpsdConfig {
+                addr: self.gps.gpsd.clone(),
+                stale_after: Duration::from_millis(self.gps.stale_after_ms),
+                ..GpsdConfig::default()
+            };
+            g.validate().map_err(|e| invalid("gps", e.to_string()))?;
+            Some(g)
+        } else {
+            None
+        };
+        if self.sources.is_empty() {
+            warnings.push(
+                "no capture source configured (sources = []): only the UI and GPS will run".into(),
+            );
+        }
+        let mut sources = Vec::new();
+        let mut names: Vec<&str> = Vec::new();
+        for (i, s) in self.sources.iter().enumerate() {
+            let key = |k: &str| format!("sources[{i}].{k}");
+            let name = s.interface.trim();
+            let interface = if name.is_empty() {
+                return Err(invalid(
+                    &key("interface"),
+                    "is empty; name an interface (wlan1) or write \"auto\"".into(),
+                ));
+            } else if name == AUTO {
+                InterfaceChoice::Auto
+            } else {
+                if names.contains(&name) {
+                    return Err(invalid(
+                        &key("interface"),
+                        format!("{name} is used by two sources; an adapter can serve only one"),
+                    ));
+                }
+                names.push(name);
+                InterfaceChoice::Named(name.to_string())
+            };
+            if s.scan_interval_ms < 1000 {
+                return Err(invalid(
+                    &key("scan_interval_ms"),
+                    format!(
+                        "{} is below 1000; a scan itself takes seconds",
+                        s.scan_interval_ms
+                    ),
+                ));
+            }
+            let h = &s.hop;
+            if h.lock.is_some() && !h.channels.is_empty() {
+                warnings.push(format!(
+                    "{}: {}: both lock and channels are set; the lock wins",
+                    origin,
+                    key("hop")
+                ));
+            }
+            let (hop, hop_warnings) = HopOptions {
+                dwell: Duration::from_millis(h.dwell_ms),
+                stride: h.stride,
+                bands: h.bands.iter().map(|b| b.0).collect(),
+                channels: h.channels.iter().map(|c| c.0).collect(),
+                all_6ghz: h.all_6ghz,
+                lock: h.lock.map(|c| c.0),
+                max_failures: h.max_failures,
+            }
+            .checked();
+            warnings.extend(
+                hop_warnings
+                    .into_iter()
+                    .map(|w| format!("{origin}: {}: {w}", key("hop"))),
+            );
+            if s.mode == Mode::Scan && *h != HopConfig::default() {
+                warnings.push(format!(
+                    "{origin}: {}: hop settings have no effect in scan mode (the driver chooses \
+                     the channels of a scan)",
+                    key("hop")
+                ));
+            }
+            sources.push(SourceSettings {
+                interface,
+                mode: s.mode,
+                filter: match s.filter {
+                    Filter::Wardrive => CaptureFilter::Wardrive,
+                    Filter::Survey => CaptureFilter::Survey,
+                },
+                scan_interval: Duration::from_millis(s.scan_interval_ms),
+                hop,
+            });
+        }
+        Ok(Settings {
+            store_path: self.data_dir.join(STORE_FILE),
+            data_dir: self.data_dir.clone(),
+            commit_interval: Duration::from_millis(self.commit_interval_ms),
+            split_hopping: self.split_hopping,
+            listen: self.web.listen,
+            gpsd,
+            set_clock: self.gps.set_clock,
+            sources,
+            warnings,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::from_toml(text, "/etc/piwardrive.toml")
+    }
+
+    #[test]
+    fn an_empty_file_is_the_default() {
+        let c = parse("").unwrap();
+        assert_eq!(c, Config::default());
+        let s = c.validate().unwrap();
+        assert_eq!(s.store_path, Path::new("/data/piwardrive.redb"));
+        assert_eq!(s.listen.to_string(), "0.0.0.0:80");
+        assert_eq!(s.commit_interval, Duration::from_secs(1));
+        assert_eq!(s.gpsd.as_ref().unwrap().addr, "127.0.0.1:2947");
+        assert_eq!(s.sources.len(), 1);
+        assert_eq!(s.sources[0].interface, InterfaceChoice::Auto);
+        assert_eq!(s.sources[0].mode, Mode::Auto);
+        assert_eq!(s.sources[0].filter, CaptureFilter::Wardrive);
+        assert_eq!(s.sources[0].hop, HopOptions::default());
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn a_full_file() {
+        let c = parse(
+            r#"
+            data_dir = "/tmp/pw"
+            commit_interval_ms = 2000
+            split_hopping = false
+            [web]
+            listen = "127.0.0.1:8080"
+            [gps]
+            enabled = false
+            [[sources]]
+            interface = "wlan1"
+            mode = "monitor"
+            filter = "survey"
+            [sources.hop]
+            dwell_ms = 250
+            stride = 3
+            bands = ["2.4", 5, "6"]
+            channels = [1, 6, 11, "6/37", 5180]
+            all_6ghz = true
+            max_failures = 5
+            [[sources]]
+            interface = "wlan2"
+            mode = "scan"
+            scan_interval_ms = 5000
+            [[sources]]
+            hop.lock = 6
+            "#,
+        )
+        .unwrap();
+        let s = c.validate().unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.gpsd, None);
+        assert!(!s.split_hopping);
+        let h = &s.sources[0].hop;
+        assert_eq!(h.dwell, Duration::from_millis(250));
+        assert_eq!(h.bands, [Band::Ghz2_4, Band::Ghz5, Band::Ghz6]);
+        assert_eq!(
+            h.channels,
+            [
+                ChannelRef::Number(1),
+                ChannelRef::Number(6),
+                ChannelRef::Number(11),
+                ChannelRef::InBand(Band::Ghz6, 37),
+                ChannelRef::Freq(5180)
+            ]
+        );
+        assert_eq!(s.sources[0].filter, CaptureFilter::Survey);
+        assert_eq!(s.sources[1].mode, Mode::Scan);
+        assert_eq!(s.sources[2].interface, InterfaceChoice::Auto);
+        assert_eq!(s.sources[2].hop.lock, Some(ChannelRef::Number(6)));
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let e = parse("data_dir = \"/data\"\n[web]\nlisten = \"0.0.0.0:80\"\nlistne = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("listne"), "{e}");
+        assert!(e.contains("/etc/piwardrive.toml"), "{e}");
+        assert!(e.contains("line 4"), "{e}");
+        let e = parse("[[sources]]\n[sources.hop]\ndwell = 100\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("dwell") && e.contains("line 3"), "{e}");
+        let e = parse("colour = \"red\"\n").unwrap_err().to_string();
+        assert!(e.contains("colour") && e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let e = parse("[[sources]]\nmode = \"promiscuous\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("promiscuous") && e.contains("line 2"), "{e}");
+        let e = parse("[[sources]]\nhop.lock = \"7/1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("7/1") && e.contains("line 2"), "{e}");
+        let e = parse("[[sources]]\nhop.bands = [\"3\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2"), "{e}");
+    }
+
+    #[test]
+    fn validation() {
+        let dup = parse("[[sources]]\ninterface = \"wlan1\"\n[[sources]]\ninterface = \"wlan1\"\n")
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            dup.contains("sources[1].interface") && dup.contains("wlan1"),
+            "{dup}"
+        );
+        // Two "auto" sources are two adapters, not a duplicate.
+        parse("[[sources]]\n[[sources]]\n")
+            .unwrap()
+            .validate()
+            .unwrap();
+        let slow = parse("commit_interval_ms = 60000\n")
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(slow.contains("commit_interval_ms"), "{slow}");
+        let s = parse("[[sources]]\nhop.dwell_ms = 20\n")
+            .unwrap()
+            .validate()
+            .unwrap();
+        assert_eq!(s.sources[0].hop.dwell, hopper::MIN_DWELL);
+        assert!(
+            s.warnings[0].contains("sources[0].hop") && s.warnings[0].contains("50ms"),
+            "{:?}",
+            s.warnings
+        );
+        let s = parse("sources = []\n").unwrap().validate().unwrap();
+        assert!(s.sources.is_empty() && !s.warnings.is_empty());
+    }
+
+    #[test]
+    fn load_names_the_file() {
+        let dir = std::env::temp_dir().join(format!("pw-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("bad.toml");
+        std::fs::write(&p, "[gps]\nenable = false\n").unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("bad.toml") && e.contains("enable") && e.contains("line 2"),
+            "{e}"
+        );
+        let missing = Config::load(&dir.join("none.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(missing.contains("none.toml"), "{missing}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
