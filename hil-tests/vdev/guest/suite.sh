@@ -218,6 +218,19 @@ c_piwardrive_executes() {
     piwardrive networks --help > /dev/null || { echo "piwardrive networks --help fails"; return 1; }
 }
 
+# The "adapter" can be unplugged and plugged back: hwsim-ctl destroys and re-creates a radio.
+c_unplug_replug() {
+    ifc=$(capture_radio_up) && [ -n "$ifc" ] || { echo "hwsim-ctl new vdevcap: no interface"; return 1; }
+    echo "vdevcap up as $ifc"
+    hwsim-ctl del vdevcap || { echo "hwsim-ctl del failed"; return 1; }
+    wait_for 5 sh -c '[ ! -e /sys/class/ieee80211/vdevcap ]' || { echo "vdevcap still there after del"; return 1; }
+    [ ! -e "/sys/class/net/$ifc" ] || { echo "$ifc still there after del"; return 1; }
+    ifc2=$(capture_radio_up) && [ -n "$ifc2" ] || { echo "vdevcap not re-created"; return 1; }
+    [ "$ifc2" = "$ifc" ] || echo "note: came back as $ifc2"
+    iw dev "$ifc2" info | grep -q 'type managed' || { echo "$ifc2 is not a managed interface"; return 1; }
+    echo "vdevcap ($ifc) destroyed and re-created"
+}
+
 # The decoder on frames from real drivers: what the monitor smoke test captured, ingested.
 c_ingest_monitor_capture() {
     ls "$W"/mon-*.pcap > /dev/null 2>&1 || { echo "SKIP: needs monitor-beacons"; return 77; }
@@ -412,6 +425,7 @@ check hidden-client-associated c_hidden_client
 check monitor-beacons c_monitor_smoke
 check piwardrive-executes c_piwardrive_executes
 check ingest-monitor-capture c_ingest_monitor_capture
+check radio-unplug-replug c_unplug_replug
 check run-hop-finds-aps c_hop_finds_aps
 check run-hop-client-with-ap c_hop_client
 check run-hop-hidden-ssid-revealed c_hop_hidden_revealed
