@@ -27,6 +27,7 @@ mkdir -p "$W"
 RADIOS=11
 COUNTRY=US
 CAPTURE_SECS=30
+SCAN_SECS=60
 OUTAGE_CYCLES=1
 if [ "$PROFILE" = long ]; then
     OUTAGE_CYCLES=3
@@ -73,7 +74,8 @@ check() {
     dt=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
     why=$(grep -v '^[[:space:]]*$' "$out" | tail -n 1)
     case $rc in
-        0) PASSED=$((PASSED + 1)); echo "VDEV-RESULT PASS $name ($dt s)" ;;
+        0) PASSED=$((PASSED + 1)); echo "VDEV-RESULT PASS $name ($dt s)"
+           [ -z "${VDEV_VERBOSE:-}" ] || sed 's/^/    | /' "$out" | tail -n 25 ;;
         77) SKIPPED=$((SKIPPED + 1)); echo "VDEV-RESULT SKIP $name: ${why:-skipped}" ;;
         *) FAILED=$((FAILED + 1)); echo "VDEV-RESULT FAIL $name: ${why:-exit $rc} ($dt s)"
            # The detail, for whoever reads the console log.
@@ -171,8 +173,10 @@ start_client() {
     ip link set "$iface" up
     # Keep frames flowing from the client (a real phone is never silent for long): ARP
     # requests go over the air to the AP, whose interface holds .1 and answers.
-    (while :; do arping -q -c 1 -w 1 -I "$iface" "${ip%.*}.1" >/dev/null 2>&1; sleep 1; done) &
-    echo $! > "$W/arping-$iface.pid"
+    # About ten requests a second: the hopper visits a channel for only 200 ms per cycle.
+    for _k in 1 2; do
+        (while :; do arping -q -c 1 -w 1 -I "$iface" "${ip%.*}.1" >/dev/null 2>&1; usleep 200000; done) &
+    done
     bssid=$(wpa_cli -p /run/wpa_supplicant -i "$iface" status | sed -n 's/^bssid=//p')
     echo "$iface associated to $ssid ($bssid)"
 }
@@ -307,6 +311,28 @@ check_aps() {
 }
 ALL_TAGS="open wpa2 sae transition hidden markup"
 
+# wait_api SECONDS TAGS...: polls the running appliance's /api/v1/networks until every tagged
+# AP's BSSID is listed; prints the seconds it took. The store is not readable by a second
+# process while `run` holds it, the API is.
+wait_api() {
+    _limit=$1; shift
+    _t0=$(now)
+    while :; do
+        # busybox-static's wget crashes in static glibc's resolver; a raw request over nc.
+        printf 'GET /api/v1/networks HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' \
+            | timeout 5 nc 127.0.0.1 8080 > "$W/api.json" 2> "$W/api.err"
+        _miss=""
+        for _tag in "$@"; do
+            grep -qi "\"$(mac_of "$(ap_field "$_tag" 2)")\"" "$W/api.json" 2>/dev/null || _miss="$_miss $_tag"
+        done
+        _dt=$(awk -v a="$_t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+        [ -z "$_miss" ] && { echo "$_dt"; return 0; }
+        awk -v d="$_dt" -v l="$_limit" 'BEGIN { exit !(d >= l) }' && {
+            echo "missing:$_miss; API said: $(head -n 1 "$W/api.json" 2>/dev/null | tr -d '\r') $(tail -n 1 "$W/api.err")"; return 1; }
+        sleep 1
+    done
+}
+
 # The TOML `piwardrive run --config` reads (firmware/src/config.rs, docs/configuration.md):
 # run_config DATA_DIR IFACE MODE [LOCK_CHANNEL [FILTER]]
 run_config() {
@@ -332,13 +358,15 @@ c_hop_finds_aps() {
     have_run || { echo "SKIP: piwardrive run not available yet"; return 77; }
     ifc=$(capture_radio_up) && [ -n "$ifc" ] || { echo "capture radio vdevcap not created"; return 1; }
     start_run hop "$(run_config "$W/hop.data" "$ifc" monitor "")"
-    sleep "$CAPTURE_SECS"
+    took=$(wait_api "$CAPTURE_SECS" $ALL_TAGS); found=$?
+    echo "client senders running: $(ps | grep -c '[a]rping')"
     running hop || { tail -n 5 "$W/hop.log"; echo "piwardrive run exited early"; return 1; }
     stop_run hop
     networks_tsv hop > "$W/hop.tsv" || { echo "networks failed after the run"; return 1; }
     cat "$W/hop.tsv"
-    check_aps "$W/hop.tsv" $ALL_TAGS > "$W/hop.check" || { cat "$W/hop.check" | tr '\n' ';'; echo; return 1; }
-    echo "all 6 APs in ${CAPTURE_SECS} s"
+    check_aps "$W/hop.tsv" $ALL_TAGS > "$W/hop.check" || { tail -n 10 "$W/hop.log"; tr '\n' ';' < "$W/hop.check"; echo; return 1; }
+    [ $found = 0 ] || { tail -n 10 "$W/hop.log"; echo "not all APs in the API within $CAPTURE_SECS s of the start ($took)"; return 1; }
+    echo "all 6 APs (SSID, channel, security) within $took s of the start"
 }
 
 c_hop_client() {
@@ -396,14 +424,17 @@ c_lock_channel() {
 c_scan_fallback() {
     have_run || { echo "SKIP: piwardrive run not available yet"; return 77; }
     start_run scan "$(run_config "$W/scan.data" wlan8 scan "")"
-    sleep "$CAPTURE_SECS"
+    # A full scan of every 2.4/5/6 GHz channel takes about 13 s under emulation, and a hidden
+    # AP is only heard by a passive dwell catching its beacon: allow a few scans.
+    took=$(wait_api "$SCAN_SECS" $ALL_TAGS)
     running scan || { tail -n 5 "$W/scan.log"; echo "piwardrive run exited early"; return 1; }
     stop_run scan
     networks_tsv scan > "$W/scan.tsv" || { echo "networks failed"; return 1; }
     cat "$W/scan.tsv"
     check_aps "$W/scan.tsv" open wpa2 sae transition markup hidden > "$W/scan.check" \
         || { tail -n 15 "$W/scan.log"; tr '\n' ';' < "$W/scan.check"; echo; return 1; }
-    echo "all APs from managed scans"
+    rescanned=$(awk -F'\t' 'NR > 1 && $12 - $11 > 2000000' "$W/scan.tsv" | wc -l)
+    echo "all APs from managed scans within $took s ($rescanned seen again more than 2 s after their first sighting)"
 }
 
 # Unplug the capture adapter while running (destroy the hwsim radio), plug it back: the
