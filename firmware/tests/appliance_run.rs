@@ -6,34 +6,14 @@
 //! and the outage/resume behaviour are tested in the virtual device (hil-tests/).
 
 mod common;
+use common::get;
 
 use piwardrive::model::SessionStatus;
 use piwardrive::store::Store;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// A plain HTTP/1.1 GET over loopback; returns (status, body).
-fn get(addr: &str, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).ok()?;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let status = text.split(' ').nth(1)?.parse().ok()?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|b| b.1.to_string())
-        .unwrap_or_default();
-    Some((status, body))
-}
 
 /// The child's stderr, collected line by line on a thread.
 fn collect_stderr(child: &mut Child) -> Arc<Mutex<String>> {

@@ -1,38 +1,16 @@
 //! `piwardrive demo` as a user runs it: it serves the UI, networks appear as the captures replay, and Ctrl-C stops it cleanly.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A plain HTTP/1.1 GET over loopback; returns (status, body).
-fn get(addr: &str, path: &str) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = Vec::new();
-    s.read_to_end(&mut buf).ok()?;
-    let text = String::from_utf8_lossy(&buf).into_owned();
-    let status = text.split(' ').nth(1)?.parse().ok()?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|b| b.1.to_string())
-        .unwrap_or_default();
-    Some((status, body))
-}
+mod common;
+use common::{free_port, get};
 
 #[test]
 fn demo_serves_replayed_networks_and_stops_on_sigint() {
     // Find a free port, then let the demo take it.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_piwardrive"))
         .args(["demo", "--listen", &addr, "--speed", "20"])

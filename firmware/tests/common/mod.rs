@@ -1,9 +1,10 @@
-//! Helpers shared by the process-level tests: free ports, waiting for conditions, and a gpsfake-fed gpsd that is killed on drop.
+//! Helpers shared by the process-level tests: free ports, waiting for conditions, a plain HTTP GET, and a gpsfake-fed gpsd that is killed on drop.
 //!
 //! Each test binary includes this module and uses part of it.
 #![allow(dead_code)]
 
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -97,4 +98,24 @@ impl Drop for GpsFake {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A plain HTTP/1.1 GET over loopback; returns (status, body).
+pub fn get(addr: &str, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = Vec::new();
+    s.read_to_end(&mut buf).ok()?;
+    let text = String::from_utf8_lossy(&buf).into_owned();
+    let status = text.split(' ').nth(1)?.parse().ok()?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|b| b.1.to_string())
+        .unwrap_or_default();
+    Some((status, body))
 }
