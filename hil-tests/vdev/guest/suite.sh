@@ -217,6 +217,20 @@ c_monitor_smoke() {
     echo "beacons of all $(echo "$AP_TABLE" | wc -l) APs"
 }
 
+# The associated client is on the air: data frames from wlan6 on channel 6 (what the
+# appliance needs to pair the client with its AP).
+c_client_frames() {
+    [ -e "$W/wpa-wlan6.pid" ] || { echo "SKIP: needs client-associated"; return 77; }
+    iw phy "$(phy_of wlan9)" interface add mon1 type monitor || { echo "cannot add mon1"; return 1; }
+    ip link set mon1 up; iw dev mon1 set channel 6
+    timeout 5 tcpdump -Z root -n -e -i mon1 -c 20 "type data and wlan addr2 $(mac_of wlan6)" > "$W/client-frames.txt" 2>&1
+    ip link set mon1 down; iw dev mon1 del
+    n=$(grep -c 'SA:\|TA:\|BSSID' "$W/client-frames.txt")
+    head -n 3 "$W/client-frames.txt"
+    [ "$n" -ge 3 ] || { echo "only $n data frames from the client in 5 s"; return 1; }
+    echo "$n data frames from the client in under 5 s"
+}
+
 c_piwardrive_executes() {
     piwardrive --version || { echo "piwardrive does not run in the guest"; return 1; }
     piwardrive networks --help > /dev/null || { echo "piwardrive networks --help fails"; return 1; }
@@ -486,6 +500,7 @@ done
 check client-associated c_client
 check hidden-client-associated c_hidden_client
 check monitor-beacons c_monitor_smoke
+check client-frames-on-air c_client_frames
 check piwardrive-executes c_piwardrive_executes
 check ingest-monitor-capture c_ingest_monitor_capture
 check radio-unplug-replug c_unplug_replug
