@@ -27,6 +27,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+/// How long a source waits for the hopper's first tune before it starts capturing anyway.
+const FIRST_TUNE_WAIT: Duration = Duration::from_secs(5);
+
 const BACKOFF_INITIAL: Duration = Duration::from_secs(1);
 const BACKOFF_MAX: Duration = Duration::from_secs(30);
 /// A missing capability does not fix itself while the process runs; retry rarely.
@@ -428,9 +431,18 @@ impl Supervisor {
             share,
             self.settings.hop.clone(),
         );
+        let tuned = |h: &HopStatus| h.tunes - h.tune_failures;
+        let tuned_before = tuned(&self.hop.borrow());
         let hop_token = token.child_token();
         let hop_task = tokio::spawn(hopper.run(hop_token.clone(), self.hop.clone()));
         let hop_rx = self.hop.subscribe();
+        // Capture only once the radio is on a channel the hopper chose: until the first tune
+        // it is on whatever channel it was left on, and a source locked to one channel would
+        // record networks of another. If nothing tunes within the wait, capture anyway; the
+        // hopper's failing state and the supervisor deal with a radio that cannot tune.
+        let mut first = self.hop.subscribe();
+        let _ = tokio::time::timeout(FIRST_TUNE_WAIT, first.wait_for(|h| tuned(h) > tuned_before))
+            .await;
 
         let (frame_tx, mut frames) = mpsc::channel(FRAME_QUEUE);
         let ifname = mon.name.clone();
