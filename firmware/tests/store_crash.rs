@@ -10,40 +10,21 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use piwardrive::dot11::MacAddr;
-use piwardrive::model::{ApRecord, Phy, Security};
+use piwardrive::model::{ApRecord, Phy};
 use piwardrive::store::{Batch, SourceCursor, Store, StoreWriter};
 
 const ENV_PATH: &str = "PIWARDRIVE_STORE_CRASH_PATH";
 
 fn ap(n: u64) -> ApRecord {
-    ApRecord {
-        bssid: MacAddr::from_u64(n),
-        ssid: Some(format!("net-{n}").into_bytes()),
-        ssid_history: Vec::new(),
-        hidden: false,
-        channel: Some(36),
-        freq_mhz: Some(5180),
-        band: None,
-        width_mhz: Some(80),
-        phy: Phy::Ac,
-        heard_channels: vec![36],
-        security: Security::default(),
-        vendor: None,
-        country: None,
-        mesh_id: None,
-        ibss: false,
-        first_seen: n as i64,
-        last_seen: n as i64,
-        beacons: 1,
-        probe_responses: 0,
-        data_frames: 0,
-        best_signal_dbm: None,
-        best_fix: None,
-        best_fix_signal_dbm: None,
-        position: None,
-        last_signal_dbm: None,
-        client_count: 0,
-    }
+    let mut ap = ApRecord::new(MacAddr::from_u64(n), n as i64);
+    ap.ssid = Some(format!("net-{n}").into_bytes());
+    ap.channel = Some(36);
+    ap.freq_mhz = Some(5180);
+    ap.width_mhz = Some(80);
+    ap.phy = Phy::Ac;
+    ap.heard_channels = vec![36];
+    ap.beacons = 1;
+    ap
 }
 
 /// The writer process: batches of APs, each with a cumulative cursor; prints `ACK n` after a

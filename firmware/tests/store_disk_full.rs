@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use piwardrive::dot11::MacAddr;
-use piwardrive::model::{ApRecord, Phy, Security, SsidSeen};
+use piwardrive::model::{ApRecord, SsidSeen};
 use piwardrive::store::{Batch, SourceCursor, Store, StoreError, StoreWriter};
 
 /// Unmounts on drop, so a failing assertion does not leave the mount behind.
@@ -49,34 +49,14 @@ fn ap(n: u64) -> ApRecord {
             last_seen: 2,
         })
         .collect();
-    ApRecord {
-        bssid: MacAddr::from_u64(n),
-        ssid: Some(format!("network-{n}").into_bytes()),
-        ssid_history,
-        hidden: false,
-        channel: Some(1),
-        freq_mhz: Some(2412),
-        band: None,
-        width_mhz: None,
-        phy: Phy::Legacy,
-        heard_channels: vec![1],
-        security: Security::default(),
-        vendor: None,
-        country: None,
-        mesh_id: None,
-        ibss: false,
-        first_seen: n as i64,
-        last_seen: n as i64,
-        beacons: 1,
-        probe_responses: 0,
-        data_frames: 0,
-        best_signal_dbm: None,
-        best_fix: None,
-        best_fix_signal_dbm: None,
-        position: None,
-        last_signal_dbm: None,
-        client_count: 0,
-    }
+    let mut ap = ApRecord::new(MacAddr::from_u64(n), n as i64);
+    ap.ssid = Some(format!("network-{n}").into_bytes());
+    ap.ssid_history = ssid_history;
+    ap.channel = Some(1);
+    ap.freq_mhz = Some(2412);
+    ap.heard_channels = vec![1];
+    ap.beacons = 1;
+    ap
 }
 
 #[test]
