@@ -59,6 +59,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// List the clients (stations) in the store: the AP each was last seen with, what it probed for.
+    Clients {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Export the store: WiGLE CSV 1.6, KML, GeoJSON, CSV of every network, or GPX of the track.
     Export {
         #[arg(long, value_name = "DIR")]
@@ -283,20 +290,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Networks { data_dir, format } => {
             let store = open_existing_store(&data_dir)?;
             let aps = store.all_aps()?;
-            let out = match format {
+            print_stdout(&match format {
                 Format::Tsv => report::tsv(&aps),
                 Format::Json => serde_json::to_string_pretty(&report::json(&aps))? + "\n",
                 Format::Table => report::table(&aps),
-            };
-            use std::io::Write;
-            let mut stdout = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth a message.
-            if let Err(e) = stdout.write_all(out.as_bytes())
-                && e.kind() != std::io::ErrorKind::BrokenPipe
-            {
-                return Err(e.into());
-            }
-            Ok(ExitCode::SUCCESS)
+            })
+        }
+        Command::Clients { data_dir, format } => {
+            let store = open_existing_store(&data_dir)?;
+            let clients = store.all_clients()?;
+            print_stdout(&match format {
+                Format::Tsv => report::clients_tsv(&clients),
+                Format::Json => {
+                    serde_json::to_string_pretty(&report::clients_json(&clients))? + "\n"
+                }
+                Format::Table => report::clients_table(&clients),
+            })
         }
         Command::SetClock { unix_seconds } => {
             anyhow::ensure!(
@@ -381,4 +390,16 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Writes a report to standard output; a closed pipe (`| head`) is not an error worth a message.
+fn print_stdout(out: &str) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(out.as_bytes())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e.into());
+    }
+    Ok(ExitCode::SUCCESS)
 }

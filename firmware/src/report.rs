@@ -1,6 +1,6 @@
-//! Text renderings of the network table for the command line: tsv (for machines and tests), json and an aligned table.
+//! Text renderings of the network and client tables for the command line: tsv (for machines and tests), json and an aligned table.
 
-use crate::model::ApRecord;
+use crate::model::{ApRecord, ClientRecord};
 use piwardrive_dot11::security;
 use std::fmt::Write as _;
 
@@ -145,6 +145,84 @@ pub fn table(aps: &[ApRecord]) -> String {
     out
 }
 
+/// The clients TSV header.
+pub const CLIENTS_TSV_HEADER: &str = "mac\tassociated_bssid\trandomized\tprobed_ssids_hex\tvendor\tfirst_seen_us\tlast_seen_us\tframes\tmax_signal_dbm";
+
+/// One TSV row per client, in the order given. Probed SSIDs are hex, comma-separated.
+pub fn clients_tsv(clients: &[ClientRecord]) -> String {
+    let mut out = String::with_capacity(64 + clients.len() * 120);
+    out.push_str(CLIENTS_TSV_HEADER);
+    out.push('\n');
+    for c in clients {
+        let probed: Vec<String> = c.probed_ssids.iter().map(|s| hex(s)).collect();
+        let _ = writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            c.mac,
+            opt(c.associated_bssid),
+            u8::from(c.randomized),
+            probed.join(","),
+            tsv_cell(c.vendor.as_deref().unwrap_or("")),
+            c.first_seen,
+            c.last_seen,
+            c.frames,
+            opt(c.best_signal_dbm),
+        );
+    }
+    out
+}
+
+/// A JSON array of clients (probed SSIDs escaped and as hex).
+pub fn clients_json(clients: &[ClientRecord]) -> serde_json::Value {
+    serde_json::Value::Array(
+        clients
+            .iter()
+            .map(|c| {
+                let probed: Vec<serde_json::Value> = c
+                    .probed_ssids
+                    .iter()
+                    .map(|s| serde_json::json!({ "ssid": escape_ssid(s), "ssid_hex": hex(s) }))
+                    .collect();
+                serde_json::json!({
+                    "mac": c.mac.to_string(),
+                    "associated_bssid": c.associated_bssid.map(|b| b.to_string()),
+                    "randomized": c.randomized,
+                    "probed_ssids": probed,
+                    "vendor": c.vendor,
+                    "first_seen_us": c.first_seen,
+                    "last_seen_us": c.last_seen,
+                    "frames": c.frames,
+                    "max_signal_dbm": c.best_signal_dbm,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// An aligned client table for people.
+pub fn clients_table(clients: &[ClientRecord]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<17}  {:<17}  {:>5}  {:>7}  PROBED",
+        "CLIENT", "ASSOCIATED WITH", "DBM", "FRAMES"
+    );
+    for c in clients {
+        let probed: Vec<String> = c.probed_ssids.iter().map(|s| escape_ssid(s)).collect();
+        let _ = writeln!(
+            out,
+            "{:<17}  {:<17}  {:>5}  {:>7}  {}",
+            c.mac,
+            opt(c.associated_bssid),
+            opt(c.best_signal_dbm),
+            c.frames,
+            probed.join(", "),
+        );
+    }
+    let _ = writeln!(out, "{} clients", clients.len());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +248,31 @@ mod tests {
         assert_eq!(lines.len(), 2);
         let header_cols = lines[0].split('\t').count();
         assert_eq!(lines[1].split('\t').count(), header_cols);
+    }
+
+    #[test]
+    fn client_rows_carry_the_association_and_escape_probes() {
+        let c = ClientRecord {
+            mac: "02:11:22:33:44:55".parse().unwrap(),
+            randomized: true,
+            probed_ssids: vec![b"home".to_vec(), b"a\tb\n".to_vec()],
+            associated_bssid: Some("00:0c:41:82:b2:55".parse().unwrap()),
+            vendor: None,
+            first_seen: 1,
+            last_seen: 2,
+            frames: 3,
+            best_signal_dbm: Some(-40),
+            best_fix: None,
+        };
+        let out = clients_tsv(std::slice::from_ref(&c));
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 2);
+        let cols: Vec<&str> = lines[1].split('\t').collect();
+        assert_eq!(cols.len(), CLIENTS_TSV_HEADER.split('\t').count());
+        assert_eq!(cols[0], "02:11:22:33:44:55");
+        assert_eq!(cols[1], "00:0c:41:82:b2:55");
+        assert_eq!(cols[3], "686f6d65,6109620a");
+        let j = clients_json(&[c]);
+        assert_eq!(j[0]["probed_ssids"][1]["ssid"], "a\\x09b\\x0a");
     }
 }

@@ -310,3 +310,40 @@ fn edge_files_are_ingested_without_panic_or_hang_and_each_problem_is_reported() 
         }
     }
 }
+
+/// `piwardrive clients`: the station of wifite2's handshake capture, as tshark sees it
+/// (`tshark -r wifite2_handshake_not_exists.cap -Y wlan.addr==54:35:30:23:62:8e`): four probe
+/// requests for "HOME-1102" (484f4d452d31313032), then authentication, association and a
+/// QoS data frame with AP 00:1d:d5:9b:11:00.
+#[test]
+fn clients_lists_the_handshake_station_with_its_ap_and_probes() {
+    let dir = tempfile::tempdir().unwrap();
+    let capture = testdata()
+        .join("pcap")
+        .join("wifite2_handshake_not_exists.cap");
+    let ok = bin()
+        .arg("ingest")
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg(&capture)
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let out = bin()
+        .args(["clients", "--format", "tsv", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let row: Vec<&str> = lines
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .find(|f| f[col("mac")] == "54:35:30:23:62:8e")
+        .expect("the handshake station is listed");
+    assert_eq!(row[col("associated_bssid")], "00:1d:d5:9b:11:00");
+    assert_eq!(row[col("probed_ssids_hex")], "484f4d452d31313032");
+    assert_eq!(row[col("randomized")], "0");
+}

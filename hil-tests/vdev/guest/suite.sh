@@ -432,10 +432,16 @@ c_hop_finds_aps() {
 
 c_hop_client() {
     [ -e "$W/hop.tsv" ] || { echo "SKIP: needs run-hop-finds-aps"; return 77; }
-    row=$(awk -F'\t' -v b="$(mac_of wlan1)" 'tolower($1) == tolower(b)' "$W/hop.tsv")
-    n=$(echo "$row" | cut -f16)
-    [ "${n:-0}" -ge 1 ] 2>/dev/null || { echo "vdev-wpa2 has clients=${n:-none}, want the associated client $(mac_of wlan6)"; return 1; }
-    echo "vdev-wpa2 has $n client(s)"
+    piwardrive clients --data-dir "$W/hop.data" --format tsv > "$W/hop-clients.tsv" || { echo "clients failed"; return 1; }
+    cat "$W/hop-clients.tsv"
+    sta=$(mac_of wlan6); ap=$(mac_of wlan1)
+    row=$(awk -F'\t' -v m="$sta" 'tolower($1) == tolower(m)' "$W/hop-clients.tsv")
+    [ -n "$row" ] || { echo "client $sta (wlan6) not in the store"; return 1; }
+    got=$(echo "$row" | cut -f2)
+    [ "$got" = "$ap" ] || { echo "client $sta associated with '$got', want vdev-wpa2 $ap"; return 1; }
+    n=$(awk -F'\t' -v b="$ap" 'tolower($1) == tolower(b)' "$W/hop.tsv" | cut -f16)
+    [ "${n:-0}" -ge 1 ] 2>/dev/null || { echo "vdev-wpa2 has clients=${n:-none}"; return 1; }
+    echo "client $sta with vdev-wpa2 ($ap), which counts $n client(s)"
 }
 
 # A hidden SSID shows only in what a client sends or is answered (probe request/response,
