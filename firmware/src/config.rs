@@ -452,6 +452,20 @@ impl Config {
     }
 }
 
+impl Config {
+    /// `piwardrive run --lock CHANNEL`: every source that can hop (mode monitor or auto) stays
+    /// on `channel`, whatever the file says about hopping. Returns how many sources it locked.
+    pub fn lock_channel(&mut self, channel: ChannelRef) -> usize {
+        let mut n = 0;
+        for s in self.sources.iter_mut().filter(|s| s.mode != Mode::Scan) {
+            s.hop.lock = Some(ChannelName(channel));
+            s.hop.channels.clear();
+            n += 1;
+        }
+        n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -529,6 +543,14 @@ mod tests {
         assert_eq!(s.sources[1].mode, Mode::Scan);
         assert_eq!(s.sources[2].interface, InterfaceChoice::Auto);
         assert_eq!(s.sources[2].hop.lock, Some(ChannelRef::Number(6)));
+        // --lock on the command line wins over the file's hop settings, scan sources aside.
+        let mut c = c.clone();
+        assert_eq!(c.lock_channel(ChannelRef::Number(44)), 2);
+        let s = c.validate().unwrap();
+        assert_eq!(s.sources[0].hop.lock, Some(ChannelRef::Number(44)));
+        assert!(s.sources[0].hop.channels.is_empty());
+        assert_eq!(s.sources[1].hop.lock, None);
+        assert_eq!(s.sources[2].hop.lock, Some(ChannelRef::Number(44)));
     }
 
     #[test]

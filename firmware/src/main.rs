@@ -28,6 +28,10 @@ enum Command {
         /// The TOML configuration file.
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
+        /// Stay on this channel instead of hopping (6, 36, "6/37" for 6 GHz, or MHz): every
+        /// monitor source, whatever the configuration says.
+        #[arg(long, value_name = "CHANNEL")]
+        lock: Option<piwardrive::capture::hopper::ChannelRef>,
     },
     /// Read pcap/pcapng captures (radiotap, Prism, PPI or bare 802.11) into the store.
     Ingest {
@@ -156,11 +160,17 @@ fn open_existing_store(data_dir: &Path) -> anyhow::Result<Store> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Run { config } => {
-            let config = match &config {
+        Command::Run { config, lock } => {
+            let mut config = match &config {
                 Some(p) => piwardrive::config::Config::load(p)?,
                 None => piwardrive::config::Config::default(),
             };
+            if let Some(channel) = lock {
+                anyhow::ensure!(
+                    config.lock_channel(channel) > 0,
+                    "--lock {channel}: no source can be locked (every source is mode = \"scan\")"
+                );
+            }
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
                 let shutdown = tokio_util::sync::CancellationToken::new();

@@ -322,12 +322,14 @@ capture_iface() {
     return 0
 }
 
-# start_run NAME CONFIG_BODY: starts `piwardrive run` in the background; the pid in $W/NAME.pid.
+# start_run NAME CONFIG_BODY [ARGS...]: starts `piwardrive run --config FILE ARGS...` in the
+# background; the pid in $W/NAME.pid.
 start_run() {
     rname=$1
     printf '%s\n' "$2" > "$W/$rname.toml"
+    shift 2
     rm -rf "$W/$rname.data"
-    NO_COLOR=1 RUST_LOG=${RUST_LOG:-info} piwardrive run --config "$W/$rname.toml" > "$W/$rname.log" 2>&1 &
+    NO_COLOR=1 RUST_LOG=${RUST_LOG:-info} piwardrive run --config "$W/$rname.toml" "$@" > "$W/$rname.log" 2>&1 &
     echo $! > "$W/$rname.pid"
 }
 running() { kill -0 "$(cat "$W/$1.pid")" 2>/dev/null; }
@@ -476,7 +478,8 @@ c_hidden_revealed() {
 c_lock_channel() {
     have_run || { echo "SKIP: piwardrive run not available yet"; return 77; }
     ifc=$(capture_radio_up) && [ -n "$ifc" ] || { echo "capture radio vdevcap not created"; return 1; }
-    start_run lock "$(run_config "$W/lock.data" "$ifc" monitor 44)"
+    # Locked from the command line (the configuration alone would hop every channel).
+    start_run lock "$(run_config "$W/lock.data" "$ifc" monitor "")" --lock 44
     sleep 15
     running lock || { tail -n 5 "$W/lock.log"; echo "piwardrive run exited early"; return 1; }
     stop_run lock
