@@ -93,13 +93,6 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let writer = StoreWriter::spawn(store.clone());
     let tracker_task = tokio::spawn(tracker_loop(opened.tracker, writer, input_rx));
 
-    let web_token = CancellationToken::new();
-    let mut web_task = tokio::spawn(crate::web::serve(
-        settings.listen,
-        crate::web::AppState::new(store.clone()),
-        web_token.clone(),
-    ));
-
     let sources_token = CancellationToken::new();
     let tasks = TaskTracker::new();
     tasks.spawn(ticker(
@@ -133,6 +126,12 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     }
     let observers = source::spawn_all(&settings, &tasks, &input_tx, &sources_token);
     tasks.close();
+    let web_token = CancellationToken::new();
+    let mut web_task = tokio::spawn(crate::web::serve(
+        settings.listen,
+        crate::web::AppState::new(store.clone()).with_sources(observers.clone()),
+        web_token.clone(),
+    ));
     // The tracker's channel closes when the sources, the ticker and the GPS bridge have all
     // dropped their senders: that is how the tracker knows the sources are done.
     drop(input_tx);
@@ -445,8 +444,8 @@ fn gps_time(system_minus_gps_us: i64, set_clock: bool) -> TrackerInput {
     }
 }
 
-/// The read ends of the appliance's live state, for the UI (not yet wired into it).
-#[derive(Clone)]
+/// The read ends of the appliance's live state: the web UI's capture page and API read them.
+#[derive(Debug, Clone, Default)]
 pub struct Observers {
     pub sources: Vec<watch::Receiver<SourceStatus>>,
     pub hops: Vec<watch::Receiver<HopStatus>>,

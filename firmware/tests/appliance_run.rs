@@ -98,6 +98,24 @@ fn runs_without_a_radio_serves_the_ui_and_stops_cleanly_on_sigint() {
             && (t.contains("interface pwtest0 not found") || t.contains("no Wi-Fi adapter found"))
     });
     assert!(reported, "the source problem was not reported:\n{}", text());
+    // The rest of the appliance sees it too: the API and the capture page show the source failed.
+    let (status, body) = get(&addr, "/api/v1/sources").expect("sources answer");
+    assert_eq!(status, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).expect("sources JSON");
+    assert_eq!(v["live"], true, "{body}");
+    let s = &v["sources"][0];
+    assert_eq!(s["name"], "0 (pwtest0)", "{body}");
+    assert_eq!(s["state"], "failed", "{body}");
+    assert!(
+        s["last_error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{body}"
+    );
+    let (status, page) = get(&addr, "/capture").expect("capture page answers");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Source 0 (pwtest0)") && page.contains("failed"),
+        "{page}"
+    );
     // Let a few commits happen while the source fails and retries.
     std::thread::sleep(Duration::from_millis(700));
     assert!(

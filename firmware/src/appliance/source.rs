@@ -58,12 +58,33 @@ pub enum SourceState {
     Stopped,
 }
 
+impl SourceState {
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceState::Starting => "starting",
+            SourceState::Capturing => "capturing",
+            SourceState::Scanning => "scanning",
+            SourceState::Failed => "failed",
+            SourceState::Stopped => "stopped",
+        }
+    }
+}
+
 /// How the adapter is being used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActiveMode {
     Monitor,
     /// The managed-mode fallback: the UI should say that clients are not seen.
     Scan,
+}
+
+impl ActiveMode {
+    pub fn label(self) -> &'static str {
+        match self {
+            ActiveMode::Monitor => "monitor",
+            ActiveMode::Scan => "scan",
+        }
+    }
 }
 
 /// A source as the rest of the appliance sees it.

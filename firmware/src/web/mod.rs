@@ -9,13 +9,16 @@
 //! - `GET /networks?page=N&sort=first|last` (full page, or the `list` fragment for htmx)
 //! - `GET /networks/{bssid}`
 //! - `GET /static/{*path}` (from memory; hashed names cached immutably)
-//! - `GET /api/v1/networks?page=N&sort=first|last`, `GET /api/v1/system/health`
+//! - `GET /capture` (the capture sources of `piwardrive run`)
+//! - `GET /api/v1/networks?page=N&sort=first|last`, `GET /api/v1/sources`,
+//!   `GET /api/v1/system/health`
 
 mod api;
 mod assets;
 pub mod escape;
 mod format;
 mod pages;
+mod sources;
 
 #[cfg(test)]
 mod tests;
@@ -41,11 +44,22 @@ pub const PAGE_SIZE: usize = 50;
 #[derive(Clone)]
 pub struct AppState {
     store: Store,
+    /// The live capture sources; `None` when nothing captures (`demo`, a store being viewed).
+    sources: Option<crate::appliance::Observers>,
 }
 
 impl AppState {
     pub fn new(store: Store) -> AppState {
-        AppState { store }
+        AppState {
+            store,
+            sources: None,
+        }
+    }
+
+    /// The same, showing the capture sources of a running appliance.
+    pub fn with_sources(mut self, observers: crate::appliance::Observers) -> AppState {
+        self.sources = Some(observers);
+        self
     }
 
     /// Runs a store read on the blocking pool: redb reads are synchronous and may wait on the
@@ -102,6 +116,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(|| async { Redirect::to("/networks") }))
         .route("/networks", get(pages::networks))
         .route("/networks/{bssid}", get(pages::network))
+        .route("/capture", get(sources::page))
+        .route("/api/v1/sources", get(sources::api))
         .route("/static/{*path}", get(static_file))
         .route("/api/v1/networks", get(api::networks))
         .route("/api/v1/system/health", get(api::health))

@@ -29,9 +29,10 @@ pub struct NavItem {
 }
 
 /// The pages of DESIGN.md section 7, in menu order.
-const NAV: [(&str, &str, bool); 10] = [
+const NAV: [(&str, &str, bool); 11] = [
     ("/", "Dashboard", false),
     ("/networks", "Networks", true),
+    ("/capture", "Capture", true),
     ("/map", "Map", false),
     ("/channels", "Channels", false),
     ("/sessions", "Sessions", false),
@@ -52,7 +53,7 @@ pub struct Layout {
 }
 
 impl Layout {
-    fn new(current: &str) -> Layout {
+    pub(super) fn new(current: &str) -> Layout {
         Layout {
             css_url: &URLS.css,
             htmx_url: &URLS.htmx,

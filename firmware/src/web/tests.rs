@@ -640,3 +640,101 @@ async fn store_errors_become_a_plain_500() {
         "{text}"
     );
 }
+
+/// Two sources as `piwardrive run` publishes them: a monitor source that lost its adapter
+/// (its error text carries markup, to check escaping) and a managed-scan fallback.
+fn sources_state() -> Fixture {
+    use crate::appliance::{ActiveMode, Observers, SourceState, SourceStatus};
+    use crate::capture::hopper::{Channel, HopState, HopStatus};
+    use std::time::Duration;
+    let (_a, a) = tokio::sync::watch::channel(SourceStatus {
+        name: "0 (wlan1)".into(),
+        state: SourceState::Failed,
+        interface: Some("wlan1mon".into()),
+        driver: Some("mt76x2u".into()),
+        mode: Some(ActiveMode::Monitor),
+        frames: 1234,
+        dropped: 5,
+        last_error: Some("wlan1: the adapter is gone <script>x</script>".into()),
+        retry_in: Some(Duration::from_secs(4)),
+        restarts: 2,
+        ..Default::default()
+    });
+    let ch = |n| Channel::new(piwardrive_dot11::channel::Band::Ghz5, n).unwrap();
+    let (_ha, ha) = tokio::sync::watch::channel(HopStatus {
+        state: HopState::Locked,
+        current: Some(ch(44)),
+        channels: vec![ch(44)],
+        dwell: Duration::from_millis(200),
+        ..Default::default()
+    });
+    let (_b, b) = tokio::sync::watch::channel(SourceStatus {
+        name: "1 (wlan2)".into(),
+        state: SourceState::Scanning,
+        interface: Some("wlan2".into()),
+        mode: Some(ActiveMode::Scan),
+        frames: 40,
+        scans: 4,
+        ..Default::default()
+    });
+    let (_hb, hb) = tokio::sync::watch::channel(HopStatus::default());
+    // The senders may drop: a receiver keeps the last value.
+    let mut f = fixture(Vec::new(), Vec::new());
+    f.state = f.state.with_sources(Observers {
+        sources: vec![a, b],
+        hops: vec![ha, hb],
+    });
+    f
+}
+
+#[tokio::test]
+async fn sources_api_reports_state_drops_channel_and_the_scan_limitation() {
+    let f = sources_state();
+    let v: serde_json::Value =
+        serde_json::from_str(&get_ok(&f.state, "/api/v1/sources").await).unwrap();
+    assert_eq!(v["live"], true);
+    let a = &v["sources"][0];
+    assert_eq!(a["state"], "failed");
+    assert_eq!(a["mode"], "monitor");
+    assert_eq!(a["sees_clients"], true);
+    assert_eq!(a["dropped_at_tracker"], 5);
+    assert_eq!(a["retry_in_ms"], 4000);
+    assert_eq!(a["hop"]["state"], "locked");
+    assert_eq!(a["hop"]["channel_number"], 44);
+    assert_eq!(a["hop"]["freq_mhz"], 5220);
+    assert_eq!(
+        a["last_error"],
+        "wlan1: the adapter is gone <script>x</script>"
+    );
+    let b = &v["sources"][1];
+    assert_eq!(b["state"], "scanning");
+    assert_eq!(b["sees_clients"], false);
+    assert!(b["note"].as_str().unwrap().contains("clients are not seen"));
+    assert!(b["hop"].is_null());
+}
+
+#[tokio::test]
+async fn capture_page_shows_each_source_escaped() {
+    let html = get_ok(&sources_state().state, "/capture").await;
+    assert!(html.contains("Source 0 (wlan1)"), "{html}");
+    assert!(html.contains("44 (5 GHz, 5220 MHz)"));
+    assert!(html.contains("5 at the tracker"));
+    assert!(html.contains("retrying in 4 s"));
+    assert!(html.contains("clients are not seen"));
+    assert!(!html.contains("<script>x"), "error text must be escaped");
+    assert!(
+        html.contains("&lt;script&gt;x") || html.contains("&#60;script&#62;x"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn without_live_sources_the_capture_page_says_so() {
+    let f = fixture(Vec::new(), Vec::new());
+    let v: serde_json::Value =
+        serde_json::from_str(&get_ok(&f.state, "/api/v1/sources").await).unwrap();
+    assert_eq!(v["live"], false);
+    assert_eq!(v["sources"].as_array().unwrap().len(), 0);
+    let html = get_ok(&f.state, "/capture").await;
+    assert!(html.contains("This process captures nothing"));
+}

@@ -367,6 +367,19 @@ check_aps() {
 }
 ALL_TAGS="open wpa2 sae transition hidden markup"
 
+# api PATH: the body of GET PATH from the running appliance (busybox-static's wget crashes in
+# static glibc's resolver; a raw request over nc, headers stripped).
+api() {
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$1" | timeout 5 nc 127.0.0.1 8080 2>/dev/null \
+        | sed '1,/^\r*$/d'
+}
+# source_state: the first source's state in /api/v1/sources (its first "state" key; the
+# hopper's comes later in the object).
+source_state() {
+    api /api/v1/sources | grep -o '"state":"[a-z]*"' | head -n 1 | cut -d'"' -f4
+}
+source_is_capturing() { [ "$(source_state)" = capturing ]; }
+
 # wait_api SECONDS TAGS...: polls the running appliance's /api/v1/networks until every tagged
 # AP's BSSID is listed; prints the seconds it took. The store is not readable by a second
 # process while `run` holds it, the API is.
@@ -482,6 +495,9 @@ c_lock_channel() {
     start_run lock "$(run_config "$W/lock.data" "$ifc" monitor "")" --lock 44
     sleep 15
     running lock || { tail -n 5 "$W/lock.log"; echo "piwardrive run exited early"; return 1; }
+    api /api/v1/sources > "$W/lock-sources.json"
+    grep -q '"hop":{"state":"locked","channel":"44 (5 GHz, 5220 MHz)"' "$W/lock-sources.json" \
+        || { cat "$W/lock-sources.json"; echo; echo "/api/v1/sources does not show the lock on 44"; return 1; }
     stop_run lock
     networks_tsv lock > "$W/lock.tsv" || { echo "networks failed"; return 1; }
     cat "$W/lock.tsv"
@@ -498,6 +514,11 @@ c_scan_fallback() {
     # AP is only heard by a passive dwell catching its beacon: allow a few scans.
     took=$(wait_api "$SCAN_SECS" $ALL_TAGS)
     running scan || { tail -n 5 "$W/scan.log"; echo "piwardrive run exited early"; return 1; }
+    # The UI says that a scan source sees no clients.
+    api /api/v1/sources > "$W/scan-sources.json"
+    grep -q '"mode":"scan","sees_clients":false' "$W/scan-sources.json" \
+        || { cat "$W/scan-sources.json"; echo; echo "/api/v1/sources does not say the scan source sees no clients"; return 1; }
+    api /capture | grep -q 'clients are not seen' || { echo "the capture page does not say that clients are not seen"; return 1; }
     stop_run scan
     networks_tsv scan > "$W/scan.tsv" || { echo "networks failed"; return 1; }
     cat "$W/scan.tsv"
@@ -528,12 +549,18 @@ c_radio_outage() {
         tail -n +"$((mark + 1))" "$W/outage.log" | grep -iE 'warn|error' | head -n 3
         sleep 5
         running outage || { echo "cycle $i: piwardrive run died during the outage"; return 1; }
+        st=$(source_state)
+        [ "$st" = failed ] || [ "$st" = starting ] \
+            || { echo "cycle $i: /api/v1/sources says '$st' while the radio is gone"; return 1; }
+        echo "cycle $i: the API shows the source $st during the outage"
         mark=$(wc -l < "$W/outage.log")
         hwsim-ctl new vdevcap >/dev/null || { echo "cannot re-create the capture radio"; return 1; }
         t_back=$(date +%s)
         wait_for 45 sh -c "tail -n +$((mark + 1)) $W/outage.log | grep -q 'in monitor mode as'" \
             || { tail -n 5 "$W/outage.log"; echo "cycle $i: capture did not resume within 45 s of the radio coming back"; return 1; }
         echo "cycle $i: resumed after $(( $(date +%s) - t_back )) s"
+        wait_for 10 source_is_capturing \
+            || { echo "cycle $i: /api/v1/sources says '$(source_state)' after the radio came back"; return 1; }
         sleep 5
     done
     running outage || { echo "piwardrive run died after the radio came back"; return 1; }
