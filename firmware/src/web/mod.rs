@@ -4,6 +4,11 @@
 //! (or mounts [`router`] itself). Everything read from the store is shown through
 //! [`escape`]'s rules and askama's HTML escaping; no air data is ever marked safe.
 //!
+//! Access: [`auth::gate`] wraps every route (fallback included) and lets a request through
+//! without a session or API token only on its allowlist (`/login`, `/setup` while no admin
+//! exists, `/api/v1/system/health`, `/static/...`); it also enforces roles and CSRF tokens.
+//! A route added here is protected without further ado.
+//!
 //! Routes (see DESIGN.md section 7 for the pages still to come):
 //! - `GET /` → 303 to `/networks` (the dashboard later)
 //! - `GET /networks?page=N&sort=first|last` (full page, or the `list` fragment for htmx)
@@ -12,14 +17,21 @@
 //! - `GET /capture` (the capture sources of `piwardrive run`)
 //! - `GET /api/v1/networks?page=N&sort=first|last`, `GET /api/v1/sources`,
 //!   `GET /api/v1/system/health`
+//! - `GET|POST /login`, `POST /logout`, `GET|POST /setup` (first visit only)
+//! - admin only: `GET /accounts`, `POST /accounts/users`, `POST /accounts/users/remove`,
+//!   `POST /accounts/tokens`, `POST /accounts/tokens/revoke`
 
 mod api;
 mod assets;
+pub mod auth;
 pub mod escape;
 mod format;
+mod login;
 mod pages;
 mod sources;
 
+#[cfg(test)]
+mod auth_tests;
 #[cfg(test)]
 mod tests;
 
@@ -30,7 +42,7 @@ use axum::extract::{Path, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 
 use crate::store::{Store, StoreError};
@@ -46,6 +58,8 @@ pub struct AppState {
     store: Store,
     /// The live capture sources; `None` when nothing captures (`demo`, a store being viewed).
     sources: Option<crate::appliance::Observers>,
+    /// Sessions, the login limiter and the configured admin password.
+    auth: auth::Auth,
 }
 
 impl AppState {
@@ -53,7 +67,16 @@ impl AppState {
         AppState {
             store,
             sources: None,
+            auth: auth::Auth::default(),
         }
+    }
+
+    /// The same, with the admin's password from the configuration (`[web] admin_password`),
+    /// as an argon2id PHC string: it is the admin's password, whatever the store holds, and
+    /// `/setup` never opens.
+    pub fn with_admin_password_hash(mut self, phc: String) -> AppState {
+        self.auth = auth::Auth::new(Some(phc));
+        self
     }
 
     /// The same, showing the capture sources of a running appliance.
@@ -121,7 +144,18 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{*path}", get(static_file))
         .route("/api/v1/networks", get(api::networks))
         .route("/api/v1/system/health", get(api::health))
+        .route("/login", get(login::login_page).post(login::login))
+        .route("/logout", post(login::logout))
+        .route("/setup", get(login::setup_page).post(login::setup))
+        .route("/accounts", get(login::accounts_page))
+        .route("/accounts/users", post(login::save_viewer))
+        .route("/accounts/users/remove", post(login::remove_user))
+        .route("/accounts/tokens", post(login::create_token))
+        .route("/accounts/tokens/revoke", post(login::revoke_token))
         .fallback(pages::not_found)
+        // Every route and the fallback pass the gate first; the security headers go on
+        // every response, refusals included.
+        .layer(middleware::from_fn_with_state(state.clone(), auth::gate))
         .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
@@ -176,10 +210,14 @@ pub async fn serve(
         .local_addr()
         .context("reading the web UI's listening address")?;
     tracing::info!("web UI listening on http://{local}/");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-        .context("the web UI server failed")?;
+    // With the peer's address (`ConnectInfo`), which the login limiter keys on.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.cancelled_owned())
+    .await
+    .context("the web UI server failed")?;
     tracing::info!("web UI stopped");
     Ok(())
 }

@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::assets::URLS;
+use super::auth::Ctx;
 use super::escape::{SsidView, display_ssid};
 use super::format::{self, SecurityDetail};
 use super::{AppState, PAGE_SIZE, WebError};
@@ -40,28 +41,46 @@ const NAV: [(&str, &str, bool); 11] = [
     ("/alerts", "Alerts", false),
     ("/system", "System", false),
     ("/settings", "Settings", false),
-    ("/login", "Log in", false),
+    ("/accounts", "Accounts", true),
 ];
 
-/// What `base.html` needs: asset URLs and the navigation with the current page marked.
+/// Shown to admins only (web/auth.rs refuses them to everyone else).
+const ADMIN_NAV: &str = "/accounts";
+
+/// What `base.html` needs: asset URLs, the navigation with the current page marked, who is
+/// logged in, and the CSRF token for forms and htmx.
 pub struct Layout {
     pub css_url: &'static str,
     pub htmx_url: &'static str,
     pub icon_url: &'static str,
     pub version: &'static str,
     pub nav: Vec<NavItem>,
+    /// The account logged in (the top bar shows it with a log-out button).
+    pub user: Option<String>,
+    /// Hex; empty when the request has none (an API token).
+    pub csrf: String,
 }
 
 impl Layout {
-    pub(super) fn new(current: &str) -> Layout {
+    pub(super) fn new(current: &str, ctx: &Ctx) -> Layout {
+        let admin = ctx
+            .principal
+            .as_ref()
+            .is_some_and(|p| p.role == crate::accounts::Role::Admin);
+        let logged_in = ctx.principal.is_some();
         Layout {
+            user: ctx.principal.as_ref().map(|p| p.name.clone()),
+            csrf: ctx.csrf.clone(),
             css_url: &URLS.css,
             htmx_url: &URLS.htmx,
             icon_url: &URLS.icon,
             version: env!("CARGO_PKG_VERSION"),
             nav: NAV
                 .iter()
-                .map(|&(href, label, enabled)| NavItem {
+                .filter(|(href, _, _)| *href != ADMIN_NAV || admin)
+                // Before logging in, the menu is shown but leads nowhere.
+                .map(|&(href, label, enabled)| (href, label, enabled && logged_in))
+                .map(|(href, label, enabled)| NavItem {
                     href,
                     label,
                     enabled,
@@ -198,12 +217,13 @@ fn wants_fragment(headers: &HeaderMap) -> bool {
 
 pub async fn networks(
     State(state): State<AppState>,
+    ctx: Ctx,
     Query(params): Query<ListParams>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let l = Listing::read(&state, params).await?;
     let page = NetworksPage {
-        layout: Layout::new("/networks"),
+        layout: Layout::new("/networks", &ctx),
         sort: l.sort.as_str(),
         total: l.total,
         page: l.page,
@@ -367,10 +387,12 @@ const SIGHTINGS_SHOWN: usize = 20;
 
 pub async fn network(
     State(state): State<AppState>,
+    ctx: Ctx,
     Path(bssid): Path<String>,
 ) -> Result<Response, WebError> {
     let Ok(mac) = MacAddr::from_str(&bssid) else {
         return not_found_page(
+            &ctx,
             "That is not a BSSID (expected six hex octets, like 00:11:22:aa:bb:cc).",
         );
     };
@@ -381,10 +403,13 @@ pub async fn network(
         })
         .await?;
     let Some((ap, obs)) = found else {
-        return not_found_page(&format!("No network with BSSID {mac} has been recorded."));
+        return not_found_page(
+            &ctx,
+            &format!("No network with BSSID {mac} has been recorded."),
+        );
     };
     let page = NetworkPage {
-        layout: Layout::new("/networks"),
+        layout: Layout::new("/networks", &ctx),
         ap: ApView::new(&ap),
         sightings: obs.iter().map(SightingRow::new).collect(),
     };
@@ -398,15 +423,15 @@ pub struct NotFoundPage<'a> {
     pub message: &'a str,
 }
 
-fn not_found_page(message: &str) -> Result<Response, WebError> {
+fn not_found_page(ctx: &Ctx, message: &str) -> Result<Response, WebError> {
     let page = NotFoundPage {
-        layout: Layout::new(""),
+        layout: Layout::new("", ctx),
         message,
     };
     Ok((StatusCode::NOT_FOUND, Html(page.render()?)).into_response())
 }
 
 /// Any path no route matches.
-pub async fn not_found() -> Result<Response, WebError> {
-    not_found_page("There is no page at this address.")
+pub async fn not_found(ctx: Ctx) -> Result<Response, WebError> {
+    not_found_page(&ctx, "There is no page at this address.")
 }

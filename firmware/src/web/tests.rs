@@ -58,12 +58,26 @@ fn ap(i: u64, ssid: &[u8]) -> ApRecord {
     }
 }
 
-struct Fixture {
+pub(super) struct Fixture {
     _dir: tempfile::TempDir,
-    state: AppState,
+    pub(super) state: AppState,
+    /// `Cookie:` header of an admin session, sent with every request of [`send`].
+    pub(super) cookie: String,
 }
 
-fn fixture(aps: Vec<ApRecord>, observations: Vec<Observation>) -> Fixture {
+impl Fixture {
+    /// Logs in (a new session of `name` with `role`) and returns its `Cookie:` header value.
+    pub(super) fn login_as(&self, name: &str, role: crate::accounts::Role) -> String {
+        let id = self.state.auth.start_session(name, role).unwrap();
+        format!(
+            "{}={}",
+            super::auth::SESSION_COOKIE,
+            crate::accounts::to_hex(&id)
+        )
+    }
+}
+
+pub(super) fn fixture(aps: Vec<ApRecord>, observations: Vec<Observation>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("store.redb")).unwrap();
     let w = StoreWriter::spawn(store.clone());
@@ -74,10 +88,13 @@ fn fixture(aps: Vec<ApRecord>, observations: Vec<Observation>) -> Fixture {
     })
     .unwrap();
     w.flush().unwrap();
-    Fixture {
+    let mut f = Fixture {
         _dir: dir,
         state: AppState::new(store),
-    }
+        cookie: String::new(),
+    };
+    f.cookie = f.login_as("admin", crate::accounts::Role::Admin);
+    f
 }
 
 fn numbered(n: u64) -> Vec<ApRecord> {
@@ -86,28 +103,38 @@ fn numbered(n: u64) -> Vec<ApRecord> {
         .collect()
 }
 
-async fn send(state: &AppState, req: Request<Body>) -> Response {
+/// Sends `req` as the fixture's logged-in admin (unless it carries a cookie already).
+pub(super) async fn send(f: &Fixture, mut req: Request<Body>) -> Response {
+    if !req.headers().contains_key(header::COOKIE) && !f.cookie.is_empty() {
+        req.headers_mut()
+            .insert(header::COOKIE, f.cookie.parse().unwrap());
+    }
+    send_anon(&f.state, req).await
+}
+
+/// Sends `req` as it is.
+pub(super) async fn send_anon(state: &AppState, req: Request<Body>) -> Response {
     router(state.clone()).oneshot(req).await.unwrap()
 }
 
-async fn get(state: &AppState, uri: &str) -> Response {
-    send(state, Request::get(uri).body(Body::empty()).unwrap()).await
+pub(super) async fn get(f: &Fixture, uri: &str) -> Response {
+    send(f, Request::get(uri).body(Body::empty()).unwrap()).await
 }
 
-async fn body(resp: Response) -> String {
+pub(super) async fn body(resp: Response) -> String {
     let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
         .await
         .unwrap();
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
-async fn get_ok(state: &AppState, uri: &str) -> String {
-    let resp = get(state, uri).await;
+pub(super) async fn get_ok(f: &Fixture, uri: &str) -> String {
+    let resp = get(f, uri).await;
     assert_eq!(resp.status(), StatusCode::OK, "{uri}");
     body(resp).await
 }
 
-fn header(resp: &Response, name: header::HeaderName) -> &str {
+pub(super) fn header(resp: &Response, name: header::HeaderName) -> &str {
     resp.headers()
         .get(&name)
         .unwrap_or_else(|| panic!("no {name} header"))
@@ -126,7 +153,7 @@ fn row_ssids(html: &str) -> Vec<&str> {
 #[tokio::test]
 async fn root_redirects_to_the_network_list() {
     let f = fixture(vec![], vec![]);
-    let resp = get(&f.state, "/").await;
+    let resp = get(&f, "/").await;
     assert!(resp.status().is_redirection());
     assert_eq!(header(&resp, header::LOCATION), "/networks");
 }
@@ -134,7 +161,7 @@ async fn root_redirects_to_the_network_list() {
 #[tokio::test]
 async fn empty_store_renders_an_empty_list() {
     let f = fixture(vec![], vec![]);
-    let html = get_ok(&f.state, "/networks").await;
+    let html = get_ok(&f, "/networks").await;
     assert!(html.contains("No networks recorded yet"));
     assert!(html.contains("<strong>0</strong> networks"));
     assert!(!html.contains("rel=\"next\""));
@@ -144,7 +171,7 @@ async fn empty_store_renders_an_empty_list() {
 async fn list_is_newest_first_and_paged() {
     let f = fixture(numbered(120), vec![]);
 
-    let p1 = get_ok(&f.state, "/networks").await;
+    let p1 = get_ok(&f, "/networks").await;
     assert!(p1.starts_with("<!doctype html>"));
     assert!(p1.contains("<strong>120</strong> networks · page 1 of 3"));
     let rows = row_ssids(&p1);
@@ -168,25 +195,25 @@ async fn list_is_newest_first_and_paged() {
     assert!(!p1.contains("rel=\"prev\""));
     assert!(p1.contains("rel=\"next\" href=\"/networks?page=2\""));
 
-    let p2 = get_ok(&f.state, "/networks?page=2").await;
+    let p2 = get_ok(&f, "/networks?page=2").await;
     let rows = row_ssids(&p2);
     assert_eq!((rows.len(), rows[0], rows[49]), (50, "net-069", "net-020"));
     assert!(p2.contains("rel=\"prev\" href=\"/networks?page=1\""));
     assert!(p2.contains("rel=\"next\" href=\"/networks?page=3\""));
 
-    let p3 = get_ok(&f.state, "/networks?page=3").await;
+    let p3 = get_ok(&f, "/networks?page=3").await;
     let rows = row_ssids(&p3);
     assert_eq!((rows.len(), rows[0], rows[19]), (20, "net-019", "net-000"));
     assert!(!p3.contains("rel=\"next\""));
 
     // Past the end: an empty page that links back, not an error.
-    let p9 = get_ok(&f.state, "/networks?page=9").await;
+    let p9 = get_ok(&f, "/networks?page=9").await;
     assert!(row_ssids(&p9).is_empty());
     assert!(p9.contains("No networks on this page"));
     assert!(p9.contains("rel=\"prev\" href=\"/networks?page=3\""));
     // page=0 is page 1.
     assert_eq!(
-        row_ssids(&get_ok(&f.state, "/networks?page=0").await)[0],
+        row_ssids(&get_ok(&f, "/networks?page=0").await)[0],
         "net-119"
     );
 }
@@ -194,12 +221,12 @@ async fn list_is_newest_first_and_paged() {
 #[tokio::test]
 async fn sort_by_last_seen() {
     let f = fixture(numbered(60), vec![]);
-    let html = get_ok(&f.state, "/networks?sort=last").await;
+    let html = get_ok(&f, "/networks?sort=last").await;
     let rows = row_ssids(&html);
     // Last seen runs backwards from first seen in the fixture.
     assert_eq!((rows[0], rows[49]), ("net-000", "net-049"));
     assert!(html.contains("rel=\"next\" href=\"/networks?page=2&#38;sort=last\""));
-    let p2 = get_ok(&f.state, "/networks?page=2&sort=last").await;
+    let p2 = get_ok(&f, "/networks?page=2&sort=last").await;
     assert_eq!(
         row_ssids(&p2),
         [
@@ -207,7 +234,7 @@ async fn sort_by_last_seen() {
             "net-058", "net-059"
         ]
     );
-    let bad = get(&f.state, "/networks?sort=sideways").await;
+    let bad = get(&f, "/networks?sort=sideways").await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -218,7 +245,7 @@ async fn htmx_request_gets_only_the_list_fragment() {
         .header("HX-Request", "true")
         .body(Body::empty())
         .unwrap();
-    let resp = send(&f.state, req).await;
+    let resp = send(&f, req).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(header(&resp, header::VARY).contains("HX-Request"));
     let frag = body(resp).await;
@@ -240,7 +267,7 @@ async fn htmx_request_gets_only_the_list_fragment() {
     );
 
     // The full page wraps the same fragment in #netlist, so the swap target exists.
-    let full = get_ok(&f.state, "/networks?page=2").await;
+    let full = get_ok(&f, "/networks?page=2").await;
     assert!(full.contains("<section id=\"netlist\""));
     assert!(full.contains(frag.trim()));
 
@@ -250,7 +277,7 @@ async fn htmx_request_gets_only_the_list_fragment() {
         .header("HX-History-Restore-Request", "true")
         .body(Body::empty())
         .unwrap();
-    assert!(body(send(&f.state, req).await).await.contains("<html"));
+    assert!(body(send(&f, req).await).await.contains("<html"));
 }
 
 /// SSIDs an attacker can broadcast.
@@ -273,7 +300,7 @@ fn hostile() -> Vec<ApRecord> {
 #[tokio::test]
 async fn hostile_ssids_are_escaped_in_html() {
     let f = fixture(hostile(), vec![]);
-    let html = get_ok(&f.state, "/networks").await;
+    let html = get_ok(&f, "/networks").await;
     assert!(
         !html.contains("<script>alert"),
         "markup from the air must not be live"
@@ -297,13 +324,13 @@ async fn hostile_ssids_are_escaped_in_html() {
     assert_eq!(rows[4], r#"<span class="tag">(hidden)</span>"#);
 
     // The detail page applies the same rules, including in the SSID history and the title.
-    let detail = get_ok(&f.state, "/networks/02:00:00:00:00:03").await;
+    let detail = get_ok(&f, "/networks/02:00:00:00:00:03").await;
     assert!(!detail.contains("<script>alert"));
     assert!(
         detail.contains("<title>&#60;script&#62;alert(1)&#60;/script&#62; (02:00:00:00:00:03)")
     );
     assert!(detail.contains("&#60;script&#62;") || detail.contains("&lt;script&gt;"));
-    let gbk = get_ok(&f.state, "/networks/02:00:00:00:00:01").await;
+    let gbk = get_ok(&f, "/networks/02:00:00:00:00:01").await;
     assert_eq!(
         gbk.matches(r#"<span class="esc">\xb2\xe2\xca\xd4</span>"#)
             .count(),
@@ -314,7 +341,7 @@ async fn hostile_ssids_are_escaped_in_html() {
 #[tokio::test]
 async fn hostile_ssids_are_escaped_in_json() {
     let f = fixture(hostile(), vec![]);
-    let resp = get(&f.state, "/api/v1/networks").await;
+    let resp = get(&f, "/api/v1/networks").await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(header(&resp, header::CONTENT_TYPE).starts_with("application/json"));
     let v: serde_json::Value = serde_json::from_str(&body(resp).await).unwrap();
@@ -343,8 +370,7 @@ async fn hostile_ssids_are_escaped_in_json() {
 async fn json_pages_match_the_html_pages() {
     let f = fixture(numbered(120), vec![]);
     let v: serde_json::Value =
-        serde_json::from_str(&get_ok(&f.state, "/api/v1/networks?page=3&sort=first").await)
-            .unwrap();
+        serde_json::from_str(&get_ok(&f, "/api/v1/networks?page=3&sort=first").await).unwrap();
     assert_eq!(
         (v["total"].as_u64(), v["pages"].as_u64()),
         (Some(120), Some(3))
@@ -352,7 +378,7 @@ async fn json_pages_match_the_html_pages() {
     let n = v["networks"].as_array().unwrap();
     assert_eq!((n.len(), n[0]["ssid"].as_str()), (20, Some("net-019")));
     let v: serde_json::Value =
-        serde_json::from_str(&get_ok(&f.state, "/api/v1/networks?sort=last").await).unwrap();
+        serde_json::from_str(&get_ok(&f, "/api/v1/networks?sort=last").await).unwrap();
     assert_eq!(v["networks"][0]["ssid"], "net-000");
 }
 
@@ -378,7 +404,7 @@ async fn detail_page_lists_the_record() {
         fix: None,
     };
     let f = fixture(vec![a], vec![obs]);
-    let html = get_ok(&f.state, "/networks/02:00:00:00:00:07").await;
+    let html = get_ok(&f, "/networks/02:00:00:00:00:07").await;
     for needle in [
         "<title>Home (02:00:00:00:00:07) · PiWardrive</title>",
         "Home-5G",
@@ -396,7 +422,7 @@ async fn detail_page_lists_the_record() {
         assert!(html.contains(needle), "{needle} missing");
     }
     // Upper case and dashes are accepted too; the page always shows the canonical form.
-    get_ok(&f.state, "/networks/02-00-00-00-00-07").await;
+    get_ok(&f, "/networks/02-00-00-00-00-07").await;
 }
 
 #[tokio::test]
@@ -409,7 +435,7 @@ async fn detail_page_404s_for_unknown_or_invalid_bssids() {
         "/networks/%3Cscript%3E",
         "/no/such/page",
     ] {
-        let resp = get(&f.state, uri).await;
+        let resp = get(&f, uri).await;
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{uri}");
         let html = body(resp).await;
         assert!(html.contains("<h1>Not found</h1>"), "{uri}");
@@ -420,7 +446,7 @@ async fn detail_page_404s_for_unknown_or_invalid_bssids() {
 #[tokio::test]
 async fn health_answers_ok() {
     let f = fixture(vec![], vec![]);
-    let resp = get(&f.state, "/api/v1/system/health").await;
+    let resp = get(&f, "/api/v1/system/health").await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(body(resp).await, r#"{"status":"ok"}"#);
 }
@@ -429,7 +455,7 @@ async fn health_answers_ok() {
 async fn every_response_carries_the_security_headers() {
     let f = fixture(vec![], vec![]);
     for uri in ["/networks", "/api/v1/system/health", "/nope"] {
-        let resp = get(&f.state, uri).await;
+        let resp = get(&f, uri).await;
         let csp = header(&resp, header::CONTENT_SECURITY_POLICY);
         assert!(
             csp.contains("script-src 'self'") && !csp.contains("unsafe"),
@@ -452,11 +478,11 @@ fn static_links(html: &str) -> Vec<String> {
 #[tokio::test]
 async fn static_assets_are_served_with_type_and_cache_headers() {
     let f = fixture(vec![], vec![]);
-    let html = get_ok(&f.state, "/networks").await;
+    let html = get_ok(&f, "/networks").await;
     let links = static_links(&html);
     assert_eq!(links.len(), 3, "{links:?}");
     for link in &links {
-        let resp = get(&f.state, link).await;
+        let resp = get(&f, link).await;
         assert_eq!(resp.status(), StatusCode::OK, "{link}");
         let ct = header(&resp, header::CONTENT_TYPE);
         if link.ends_with(".css") {
@@ -474,7 +500,7 @@ async fn static_assets_are_served_with_type_and_cache_headers() {
     }
 
     // The plain name works too, but must be revalidated.
-    let resp = get(&f.state, "/static/app.css").await;
+    let resp = get(&f, "/static/app.css").await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(header(&resp, header::CACHE_CONTROL), "no-cache");
     let etag = header(&resp, header::ETAG).to_owned();
@@ -482,7 +508,7 @@ async fn static_assets_are_served_with_type_and_cache_headers() {
         .header(header::IF_NONE_MATCH, &etag)
         .body(Body::empty())
         .unwrap();
-    assert_eq!(send(&f.state, req).await.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(send(&f, req).await.status(), StatusCode::NOT_MODIFIED);
 
     // htmx goes out gzipped to browsers that take it (all of them), plain otherwise.
     let js = links.iter().find(|l| l.contains("htmx")).unwrap();
@@ -490,14 +516,14 @@ async fn static_assets_are_served_with_type_and_cache_headers() {
         .header(header::ACCEPT_ENCODING, "gzip, deflate, br")
         .body(Body::empty())
         .unwrap();
-    let resp = send(&f.state, req).await;
+    let resp = send(&f, req).await;
     assert_eq!(header(&resp, header::CONTENT_ENCODING), "gzip");
     assert!(header(&resp, header::VARY).contains("Accept-Encoding"));
     let gz = body_len(resp).await;
-    let plain = body_len(get(&f.state, js).await).await;
+    let plain = body_len(get(&f, js).await).await;
     assert!(gz < plain / 2, "gzip {gz} vs plain {plain}");
 
-    let lic = get(&f.state, "/static/vendor/htmx.LICENSE").await;
+    let lic = get(&f, "/static/vendor/htmx.LICENSE").await;
     assert_eq!(
         header(&lic, header::CONTENT_TYPE),
         "text/plain; charset=utf-8"
@@ -511,7 +537,7 @@ async fn static_assets_are_served_with_type_and_cache_headers() {
         "/static/vendor/htmx.min.js.gz",
     ] {
         assert_eq!(
-            get(&f.state, missing).await.status(),
+            get(&f, missing).await.status(),
             StatusCode::NOT_FOUND,
             "{missing}"
         );
@@ -539,19 +565,19 @@ async fn pages_are_light_and_self_contained() {
         })
         .collect();
     let f = fixture(aps, vec![]);
-    let html = get_ok(&f.state, "/networks").await;
+    let html = get_ok(&f, "/networks").await;
     assert_eq!(row_ssids(&html).len(), 50);
     let mut assets = 0;
     let mut assets_gz = 0;
     for link in static_links(&html) {
-        assets += body_len(get(&f.state, &link).await).await;
+        assets += body_len(get(&f, &link).await).await;
         let req = Request::get(link.as_str())
             .header(header::ACCEPT_ENCODING, "gzip")
             .body(Body::empty())
             .unwrap();
-        assets_gz += body_len(send(&f.state, req).await).await;
+        assets_gz += body_len(send(&f, req).await).await;
     }
-    let css = body_len(get(&f.state, "/static/app.css").await).await;
+    let css = body_len(get(&f, "/static/app.css").await).await;
     eprintln!(
         "page weight: html {} B (50 rows), css {css} B, html+css+js {} B raw, {} B as sent to a \
          gzip-capable browser (html uncompressed)",
@@ -563,10 +589,10 @@ async fn pages_are_light_and_self_contained() {
     assert!(css < 8_000, "css {css} B");
     assert!(html.len() + assets < 110_000);
     // Nothing is fetched from elsewhere: no CDN, no web fonts, no absolute URLs.
-    for page in [html, get_ok(&f.state, "/networks/02:00:00:00:00:01").await] {
+    for page in [html, get_ok(&f, "/networks/02:00:00:00:00:01").await] {
         assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("\"//"));
     }
-    let css_text = get_ok(&f.state, "/static/app.css").await;
+    let css_text = get_ok(&f, "/static/app.css").await;
     assert!(!css_text.contains("url(") && !css_text.contains("@import"));
 }
 
@@ -690,8 +716,7 @@ fn sources_state() -> Fixture {
 #[tokio::test]
 async fn sources_api_reports_state_drops_channel_and_the_scan_limitation() {
     let f = sources_state();
-    let v: serde_json::Value =
-        serde_json::from_str(&get_ok(&f.state, "/api/v1/sources").await).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&get_ok(&f, "/api/v1/sources").await).unwrap();
     assert_eq!(v["live"], true);
     let a = &v["sources"][0];
     assert_eq!(a["state"], "failed");
@@ -715,7 +740,7 @@ async fn sources_api_reports_state_drops_channel_and_the_scan_limitation() {
 
 #[tokio::test]
 async fn capture_page_shows_each_source_escaped() {
-    let html = get_ok(&sources_state().state, "/capture").await;
+    let html = get_ok(&sources_state(), "/capture").await;
     assert!(html.contains("Source 0 (wlan1)"), "{html}");
     assert!(html.contains("44 (5 GHz, 5220 MHz)"));
     assert!(html.contains("5 at the tracker"));
@@ -731,10 +756,9 @@ async fn capture_page_shows_each_source_escaped() {
 #[tokio::test]
 async fn without_live_sources_the_capture_page_says_so() {
     let f = fixture(Vec::new(), Vec::new());
-    let v: serde_json::Value =
-        serde_json::from_str(&get_ok(&f.state, "/api/v1/sources").await).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&get_ok(&f, "/api/v1/sources").await).unwrap();
     assert_eq!(v["live"], false);
     assert_eq!(v["sources"].as_array().unwrap().len(), 0);
-    let html = get_ok(&f.state, "/capture").await;
+    let html = get_ok(&f, "/capture").await;
     assert!(html.contains("This process captures nothing"));
 }
