@@ -583,7 +583,8 @@ async fn decide(state: &AppState, req: Request, next: Next) -> Result<Response, 
     if let Some(p) = &principal
         && p.role != Role::Admin
     {
-        if !safe {
+        // Logging out changes nothing on the device, so a viewer may.
+        if !safe && path != "/logout" {
             return Err(refuse(
                 StatusCode::FORBIDDEN,
                 "Refused: a viewer account can look but not change anything.",
