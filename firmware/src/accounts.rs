@@ -73,6 +73,15 @@ pub struct TokenRecord {
     pub last_used_us: Option<i64>,
 }
 
+/// Account and token names: short and plain, so that they print safely in a terminal and
+/// in a page alike.
+pub fn valid_name(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
 /// Why an account operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AccountError {

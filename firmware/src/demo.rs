@@ -101,18 +101,55 @@ const MAX_GAP: Duration = Duration::from_secs(2);
 /// How often the replay commits what it tracked.
 const COMMIT_EVERY: Duration = Duration::from_secs(1);
 
-/// Runs the demo until Ctrl-C.
-pub fn run(listen: SocketAddr, speed: f64) -> anyhow::Result<()> {
+/// Runs the demo until Ctrl-C. The UI's admin password is `password`, or a random one
+/// printed at the start.
+pub fn run(listen: SocketAddr, speed: f64, password: Option<String>) -> anyhow::Result<()> {
     anyhow::ensure!(speed > 0.0, "--speed must be greater than 0");
+    if let Some(p) = &password {
+        anyhow::ensure!(
+            p.chars().count() >= crate::accounts::MIN_PASSWORD_LEN,
+            "--password: use at least {} characters",
+            crate::accounts::MIN_PASSWORD_LEN
+        );
+    }
     let dir = std::env::temp_dir().join(format!("piwardrive-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let result = run_in(dir.clone(), listen, speed);
+    let result = run_in(dir.clone(), listen, speed, password);
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
 
-fn run_in(dir: PathBuf, listen: SocketAddr, speed: f64) -> anyhow::Result<()> {
+/// Creates the demo store's admin account; prints the password when it was made up here.
+fn create_admin(store: &Store, password: Option<String>) -> anyhow::Result<()> {
+    use crate::accounts::{self, ADMIN, Role, UserRecord};
+    let (password, made_up) = match password {
+        Some(p) => (p, false),
+        None => (accounts::random_password()?, true),
+    };
+    let now = accounts::now_us();
+    store.put_user(&UserRecord {
+        name: ADMIN.to_owned(),
+        role: Role::Admin,
+        password_hash: accounts::hash_password(&password)?,
+        created_us: now,
+        updated_us: now,
+    })?;
+    if made_up {
+        eprintln!("demo: log in as {ADMIN} with password {password}");
+    } else {
+        eprintln!("demo: log in as {ADMIN} with the password given by --password");
+    }
+    Ok(())
+}
+
+fn run_in(
+    dir: PathBuf,
+    listen: SocketAddr,
+    speed: f64,
+    password: Option<String>,
+) -> anyhow::Result<()> {
     let store = Store::open(&dir.join("piwardrive.redb"))?;
+    create_admin(&store, password)?;
     let shutdown = CancellationToken::new();
     let replay = {
         let store = store.clone();

@@ -332,14 +332,6 @@ pub async fn accounts_page(State(state): State<AppState>, ctx: Ctx) -> Result<Re
     render_accounts(&state, &ctx, StatusCode::OK, None, None).await
 }
 
-/// Account and token names: short and plain, so they print safely in a terminal too.
-pub fn valid_name(name: &str) -> bool {
-    (1..=32).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-}
-
 #[derive(Deserialize)]
 pub struct NameForm {
     name: String,
@@ -358,7 +350,7 @@ pub async fn save_viewer(
     Form(f): Form<ViewerForm>,
 ) -> Result<Response, WebError> {
     let bad = |msg: String| render_accounts(&state, &ctx, StatusCode::BAD_REQUEST, None, Some(msg));
-    if !valid_name(&f.name) {
+    if !accounts::valid_name(&f.name) {
         return bad("Names are 1 to 32 letters, digits, dots, dashes or underscores.".into()).await;
     }
     let name = f.name.clone();
@@ -432,7 +424,7 @@ pub async fn create_token(
     ctx: Ctx,
     Form(f): Form<TokenForm>,
 ) -> Result<Response, WebError> {
-    if !valid_name(&f.name) {
+    if !accounts::valid_name(&f.name) {
         return render_accounts(
             &state,
             &ctx,

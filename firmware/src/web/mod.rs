@@ -48,6 +48,7 @@ use tokio_util::sync::CancellationToken;
 use crate::store::{Store, StoreError};
 
 pub use escape::display_ssid;
+pub use format::time_iso;
 
 /// Networks per page, in the HTML list and the JSON API alike.
 pub const PAGE_SIZE: usize = 50;
