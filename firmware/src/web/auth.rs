@@ -436,6 +436,23 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// Sends a visitor without a login to `to`. A browser follows a 303 by itself; htmx's
+/// requests would follow it too and swap the login page into a fragment (the capture page
+/// polls every 2 s), so they get `HX-Redirect`, which htmx turns into a page load.
+fn login_redirect(headers: &HeaderMap, to: &str) -> Response {
+    let htmx = headers
+        .get("hx-request")
+        .is_some_and(|v| v.as_bytes() == b"true");
+    if !htmx {
+        return Redirect::to(to).into_response();
+    }
+    let mut resp = plain(StatusCode::UNAUTHORIZED, "Log in first.");
+    if let Ok(v) = HeaderValue::from_str(to) {
+        resp.headers_mut().insert("hx-redirect", v);
+    }
+    resp
+}
+
 /// Whether `/setup` is open: no admin password configured and no admin account stored.
 pub(super) async fn setup_open(state: &AppState) -> Result<bool, super::WebError> {
     if state.auth.inner.admin_known.load(Ordering::Relaxed) {
@@ -566,16 +583,14 @@ async fn decide(state: &AppState, req: Request, next: Next) -> Result<Response, 
                     "log in first: send a session cookie or an API token (Authorization: Bearer)",
                 ));
             }
-            if setup {
-                return Err(Redirect::to("/setup").into_response());
-            }
-            let pq = req
-                .uri()
-                .path_and_query()
-                .map_or("/", |pq| pq.as_str())
-                .to_owned();
-            let q = serde_urlencoded::to_string([("next", local_next(&pq))]).unwrap_or_default();
-            return Err(Redirect::to(&format!("/login?{q}")).into_response());
+            let to = if setup {
+                "/setup".to_owned()
+            } else {
+                let pq = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+                let q = serde_urlencoded::to_string([("next", local_next(pq))]).unwrap_or_default();
+                format!("/login?{q}")
+            };
+            return Err(login_redirect(headers, &to));
         }
     }
 
@@ -631,11 +646,13 @@ async fn decide(state: &AppState, req: Request, next: Next) -> Result<Response, 
         }
     }
 
-    // A visitor without a session gets a pre-session token for the login and setup forms.
+    // A visitor without a session gets a pre-session token for the login and setup forms;
+    // only from those pages, so that the page's styles and scripts, loaded at the same time,
+    // do not each set another one and leave the form's token stale.
     let mut new_pre_session = None;
     let csrf = match expected {
         Some(e) => accounts::to_hex(&e),
-        None if principal.is_none() => {
+        None if principal.is_none() && matches!(path.as_str(), "/login" | "/setup") => {
             let t = match accounts::random_bytes::<32>() {
                 Ok(t) => accounts::to_hex(&t),
                 Err(e) => return Err(super::WebError::Internal(e.to_string()).into_response()),

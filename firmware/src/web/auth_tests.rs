@@ -123,6 +123,18 @@ async fn every_route_but_the_allowlist_refuses_a_request_without_session_or_toke
         header(&resp, header::LOCATION),
         "/login?next=%2Fnetworks%3Fpage%3D2"
     );
+    // htmx (the capture page polling, a pager click) is sent to the login page by htmx.
+    let mut req = request("GET", "/capture");
+    req.headers_mut()
+        .insert("HX-Request", "true".parse().unwrap());
+    let resp = send_anon(&f.state, req).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(resp.headers()["hx-redirect"], "/login?next=%2Fcapture");
+    // Static files and the health probe set no cookie (only the login form's page does).
+    for uri in ["/static/app.css", "/api/v1/system/health"] {
+        let resp = send_anon(&f.state, request("GET", uri)).await;
+        assert!(set_cookies(&resp).is_empty(), "{uri}");
+    }
     // /setup is not public once an admin exists.
     let resp = send_anon(&f.state, request("GET", "/setup")).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
