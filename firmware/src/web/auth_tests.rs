@@ -676,3 +676,59 @@ async fn a_configured_admin_password_closes_setup_and_logs_in() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+#[tokio::test]
+async fn the_admin_changes_its_password_and_other_sessions_end() {
+    let f = with_admin();
+    let resp = login(&f, "10.0.0.9", "admin", PASSWORD, "/").await;
+    let mine = cookie_pair(&resp, SESSION_COOKIE).unwrap();
+    let mine_req = |form: String| {
+        Request::post("/accounts/password")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &mine)
+            .body(Body::from(form))
+            .unwrap()
+    };
+    let page = send_anon(
+        &f.state,
+        Request::get("/accounts")
+            .header(header::COOKIE, &mine)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    let html = body(page).await;
+    assert!(html.contains("action=\"/accounts/password\""));
+    let csrf = csrf_field(&html);
+    let form = |current: &str, new: &str| {
+        serde_urlencoded::to_string([
+            ("csrf", csrf.as_str()),
+            ("current", current),
+            ("password", new),
+            ("confirm", new),
+        ])
+        .unwrap()
+    };
+    let resp = send_anon(&f.state, mine_req(form("wrong one!", "a new password"))).await;
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let resp = send_anon(&f.state, mine_req(form(PASSWORD, "a new password"))).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let renewed = cookie_pair(&resp, SESSION_COOKIE).unwrap();
+    assert_ne!(renewed, mine);
+    // The fixture's other admin session and this one's old id are gone.
+    assert_eq!(get(&f, "/networks").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        send_anon(&f.state, mine_req(String::new())).await.status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        login(&f, "10.0.0.9", "admin", PASSWORD, "/").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login(&f, "10.0.0.9", "admin", "a new password", "/")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}

@@ -274,6 +274,9 @@ struct AccountsPage {
     min_len: usize,
     new_token: Option<NewToken>,
     error: Option<String>,
+    /// The logged-in admin can change its own password here (not when it comes from the
+    /// configuration, nor over an API token).
+    can_change_password: bool,
 }
 
 async fn render_accounts(
@@ -323,6 +326,10 @@ async fn render_accounts(
         min_len: MIN_PASSWORD_LEN,
         new_token,
         error,
+        can_change_password: ctx
+            .principal
+            .as_ref()
+            .is_some_and(|p| p.via == auth::Via::Session && !(configured && p.name == ADMIN)),
     };
     Ok((status, Html(page.render()?)).into_response())
 }
@@ -488,4 +495,92 @@ pub async fn revoke_token(
         )
         .await
     }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current: String,
+    password: String,
+    confirm: String,
+}
+
+/// `POST /accounts/password`: the logged-in admin changes its own password. The current
+/// password is checked (and limited like a login), every other session of the account ends,
+/// and this one is replaced by a new session.
+pub async fn change_password(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ctx: Ctx,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, WebError> {
+    let bad = |status, msg: String| render_accounts(&state, &ctx, status, None, Some(msg));
+    let Some(me) = ctx
+        .principal
+        .as_ref()
+        .filter(|p| p.via == auth::Via::Session)
+    else {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "Log in with a password to change it.".into(),
+        )
+        .await;
+    };
+    if state.auth.configured_admin().is_some() && me.name == ADMIN {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "The admin password comes from the configuration ([web] admin_password): change it there."
+                .into(),
+        )
+        .await;
+    }
+    if let Err(wait) = state.auth.limiter_check(ip) {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut resp = bad(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many wrong passwords from this device. Wait {secs} s and try again."),
+        )
+        .await?;
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        return Ok(resp);
+    }
+    if check_password(&state, &me.name, f.current).await?.is_none() {
+        state.auth.limiter_failed(ip);
+        return bad(
+            StatusCode::UNAUTHORIZED,
+            "The current password is wrong.".into(),
+        )
+        .await;
+    }
+    state.auth.limiter_succeeded(ip);
+    if f.password != f.confirm {
+        return bad(
+            StatusCode::BAD_REQUEST,
+            "The two new passwords differ.".into(),
+        )
+        .await;
+    }
+    let password = f.password;
+    let phc = match state
+        .auth
+        .hash_work(move || accounts::hash_password(&password))
+        .await?
+    {
+        Ok(phc) => phc,
+        Err(e) => return bad(StatusCode::BAD_REQUEST, e.to_string()).await,
+    };
+    let name = me.name.clone();
+    let existing = state.read(move |s| s.user(&name)).await?;
+    let now = accounts::now_us();
+    let user = UserRecord {
+        name: me.name.clone(),
+        role: existing.as_ref().map_or(me.role, |u| u.role),
+        password_hash: phc,
+        created_us: existing.map_or(now, |u| u.created_us),
+        updated_us: now,
+    };
+    state.read(move |s| s.put_user(&user)).await?;
+    state.auth.end_sessions_of(&me.name);
+    tracing::info!(user = %me.name, "password changed");
+    session_response(&state, &me.name, me.role, "/accounts")
 }

@@ -19,7 +19,7 @@
 //!   `GET /api/v1/system/health`
 //! - `GET|POST /login`, `POST /logout`, `GET|POST /setup` (first visit only)
 //! - admin only: `GET /accounts`, `POST /accounts/users`, `POST /accounts/users/remove`,
-//!   `POST /accounts/tokens`, `POST /accounts/tokens/revoke`
+//!   `POST /accounts/tokens`, `POST /accounts/tokens/revoke`, `POST /accounts/password`
 
 mod api;
 mod assets;
@@ -153,6 +153,7 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts/users/remove", post(login::remove_user))
         .route("/accounts/tokens", post(login::create_token))
         .route("/accounts/tokens/revoke", post(login::revoke_token))
+        .route("/accounts/password", post(login::change_password))
         .fallback(pages::not_found)
         // Every route and the fallback pass the gate first; the security headers go on
         // every response, refusals included.
