@@ -112,6 +112,9 @@ pub struct Auth {
 struct AuthInner {
     sessions: Mutex<HashMap<[u8; 32], Session>>,
     limiter: Mutex<Limiter>,
+    /// When each token's last use was last written (Unix µs), so that a burst of requests
+    /// writes it once, not once per request in flight.
+    touched: Mutex<HashMap<[u8; 32], i64>>,
     /// The argon2id hash of `[web] admin_password`, made at start-up; when set it is the
     /// admin's password, whatever the store holds.
     configured_admin: Option<String>,
@@ -137,6 +140,7 @@ impl Auth {
             inner: Arc::new(AuthInner {
                 sessions: Mutex::new(HashMap::new()),
                 limiter: Mutex::new(Limiter::default()),
+                touched: Mutex::new(HashMap::new()),
                 admin_known: AtomicBool::new(configured_admin.is_some()),
                 configured_admin,
                 hashing: tokio::sync::Semaphore::new(2),
@@ -475,10 +479,20 @@ async fn token_principal(
         return Ok(None);
     };
     let now = accounts::now_us();
-    if record
-        .last_used_us
-        .is_none_or(|t| now.saturating_sub(t) >= TOKEN_TOUCH_EVERY_US)
-    {
+    let due = |t: i64| now.saturating_sub(t) >= TOKEN_TOUCH_EVERY_US;
+    let touch = record.last_used_us.is_none_or(due) && {
+        let mut touched = lock(&state.auth.inner.touched);
+        let due_here = touched.get(&hash).is_none_or(|t| due(*t));
+        if due_here {
+            // Bounded by the number of tokens in use; forget old notes now and then.
+            if touched.len() > 1024 {
+                touched.retain(|_, t| !due(*t));
+            }
+            touched.insert(hash, now);
+        }
+        due_here
+    };
+    if touch {
         // Not awaited: the request need not wait for the fsync, and a lost note of the last
         // use is harmless.
         let store = state.store.clone();
