@@ -305,6 +305,8 @@ async fn next_is_followed_only_to_local_paths() {
     )
     .await;
     assert!(!html.contains("evil.example"), "{html}");
+    // Before logging in there is no menu to follow.
+    assert!(!html.contains("<nav class=\"nav\""), "{html}");
 }
 
 #[tokio::test(start_paused = true)]

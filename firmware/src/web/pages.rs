@@ -77,10 +77,10 @@ impl Layout {
             version: env!("CARGO_PKG_VERSION"),
             nav: NAV
                 .iter()
+                // Before logging in there is no menu (it would lead to the login page).
+                .filter(|_| logged_in)
                 .filter(|(href, _, _)| *href != ADMIN_NAV || admin)
-                // Before logging in, the menu is shown but leads nowhere.
-                .map(|&(href, label, enabled)| (href, label, enabled && logged_in))
-                .map(|(href, label, enabled)| NavItem {
+                .map(|&(href, label, enabled)| NavItem {
                     href,
                     label,
                     enabled,
