@@ -734,3 +734,66 @@ async fn the_admin_changes_its_password_and_other_sessions_end() {
         StatusCode::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn the_admin_adds_and_removes_a_viewer_on_the_accounts_page() {
+    let f = with_admin();
+    let csrf = session_csrf(&f).await;
+    let post = |uri: &str, fields: &[(&str, &str)]| {
+        let mut fields = fields.to_vec();
+        fields.push(("csrf", &csrf));
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(serde_urlencoded::to_string(fields).unwrap()))
+            .unwrap()
+    };
+    // Names are checked; the admin account cannot be turned into a viewer here.
+    for (name, password) in [
+        ("bad name!", PASSWORD),
+        ("admin", PASSWORD),
+        ("otto", "short"),
+    ] {
+        let resp = send(
+            &f,
+            post("/accounts/users", &[("name", name), ("password", password)]),
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{name}");
+    }
+    let resp = send(
+        &f,
+        post(
+            "/accounts/users",
+            &[("name", "otto"), ("password", PASSWORD)],
+        ),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        f.state.store.user("otto").unwrap().unwrap().role,
+        Role::Viewer
+    );
+    let resp = login(&f, "10.0.0.10", "otto", PASSWORD, "/networks").await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let otto = cookie_pair(&resp, SESSION_COOKIE).unwrap();
+    let as_otto = || {
+        Request::get("/networks")
+            .header(header::COOKIE, &otto)
+            .body(Body::empty())
+            .unwrap()
+    };
+    assert_eq!(
+        send_anon(&f.state, as_otto()).await.status(),
+        StatusCode::OK
+    );
+    // Removed: the account and its sessions are gone; an admin cannot be removed here.
+    let resp = send(&f, post("/accounts/users/remove", &[("name", "admin")])).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let resp = send(&f, post("/accounts/users/remove", &[("name", "otto")])).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(f.state.store.user("otto").unwrap(), None);
+    assert_eq!(
+        send_anon(&f.state, as_otto()).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
