@@ -7,6 +7,7 @@
 //! keys are chosen so that redb's key order is the order the UI lists things in.
 
 mod error;
+mod query;
 mod read;
 mod schema;
 mod writer;

@@ -84,12 +84,14 @@ pub static ASSETS: [Asset; 7] = [
 pub struct Urls {
     pub css: String,
     pub htmx: String,
+    pub htmx_sse: String,
     pub icon: String,
 }
 
 pub static URLS: LazyLock<Urls> = LazyLock::new(|| Urls {
     css: by_path("app.css").url(),
     htmx: by_path("vendor/htmx.min.js").url(),
+    htmx_sse: by_path("vendor/htmx-ext-sse.min.js").url(),
     icon: by_path("icon.svg").url(),
 });
 

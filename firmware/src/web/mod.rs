@@ -5,16 +5,17 @@
 //! [`escape`]'s rules and askama's HTML escaping; no air data is ever marked safe.
 //!
 //! Routes (see DESIGN.md section 7 for the pages still to come):
-//! - `GET /` → 303 to `/networks` (the dashboard later)
+//! - `GET /` (the dashboard), `GET /events/dashboard` (its live part, server-sent events)
 //! - `GET /networks?page=N&sort=first|last` (full page, or the `list` fragment for htmx)
 //! - `GET /networks/{bssid}`
 //! - `GET /static/{*path}` (from memory; hashed names cached immutably)
 //! - `GET /capture` (the capture sources of `piwardrive run`)
-//! - `GET /api/v1/networks?page=N&sort=first|last`, `GET /api/v1/sources`,
+//! - `GET /api/v1/networks?page=N&sort=first|last`, `GET /api/v1/sources`, `GET /api/v1/dashboard`,
 //!   `GET /api/v1/system/health`
 
 mod api;
 mod assets;
+mod dashboard;
 pub mod escape;
 mod format;
 mod pages;
@@ -29,7 +30,7 @@ use axum::Router;
 use axum::extract::{Path, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio_util::sync::CancellationToken;
 
@@ -113,7 +114,9 @@ impl IntoResponse for WebError {
 /// The whole UI and API for `state`.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/networks") }))
+        .route("/", get(dashboard::page))
+        .route("/api/v1/dashboard", get(dashboard::api))
+        .route("/events/dashboard", get(dashboard::events))
         .route("/networks", get(pages::networks))
         .route("/networks/{bssid}", get(pages::network))
         .route("/capture", get(sources::page))

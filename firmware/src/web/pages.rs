@@ -30,7 +30,7 @@ pub struct NavItem {
 
 /// The pages of DESIGN.md section 7, in menu order.
 const NAV: [(&str, &str, bool); 11] = [
-    ("/", "Dashboard", false),
+    ("/", "Dashboard", true),
     ("/networks", "Networks", true),
     ("/capture", "Capture", true),
     ("/map", "Map", false),
@@ -47,6 +47,7 @@ const NAV: [(&str, &str, bool); 11] = [
 pub struct Layout {
     pub css_url: &'static str,
     pub htmx_url: &'static str,
+    pub htmx_sse_url: &'static str,
     pub icon_url: &'static str,
     pub version: &'static str,
     pub nav: Vec<NavItem>,
@@ -57,6 +58,7 @@ impl Layout {
         Layout {
             css_url: &URLS.css,
             htmx_url: &URLS.htmx,
+            htmx_sse_url: &URLS.htmx_sse,
             icon_url: &URLS.icon,
             version: env!("CARGO_PKG_VERSION"),
             nav: NAV

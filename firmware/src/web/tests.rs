@@ -123,12 +123,84 @@ fn row_ssids(html: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Three networks, one of them first seen 10 s ago (the others in 2026-11-27's T0 minutes).
+fn dashboard_fixture() -> Fixture {
+    let mut aps = numbered(2);
+    let mut fresh = ap(99, b"fresh");
+    fresh.first_seen = crate::ingest::now_us() - 10_000_000;
+    fresh.last_seen = fresh.first_seen;
+    aps.push(fresh);
+    fixture(aps, vec![])
+}
+
 #[tokio::test]
-async fn root_redirects_to_the_network_list() {
-    let f = fixture(vec![], vec![]);
-    let resp = get(&f.state, "/").await;
-    assert!(resp.status().is_redirection());
-    assert_eq!(header(&resp, header::LOCATION), "/networks");
+async fn dashboard_shows_the_counts() {
+    let f = dashboard_fixture();
+    let html = get_ok(&f.state, "/").await;
+    assert!(
+        html.contains(r#"<span class="num" id="n-networks">3</span>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<span class="num" id="n-new">1</span>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"sse-connect="/events/dashboard""#));
+    // Not a live appliance: nothing listening, GPS unknown, no alert about either.
+    assert!(html.contains("nothing live (recorded data)"));
+    let v: serde_json::Value =
+        serde_json::from_str(&get_ok(&f.state, "/api/v1/dashboard").await).unwrap();
+    assert_eq!(v["networks"], 3);
+    assert_eq!(v["networks_new_last_minute"], 1);
+    assert_eq!(v["gps"]["state"], "unknown");
+    assert!(v["host"]["disk_total_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(v["alerts"].as_array().unwrap().len(), 0, "{v}");
+}
+
+#[tokio::test]
+async fn dashboard_events_stream_the_live_block() {
+    use futures::StreamExt as _;
+    let f = dashboard_fixture();
+    let resp = get(&f.state, "/events/dashboard").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(header(&resp, header::CONTENT_TYPE).starts_with("text/event-stream"));
+    let mut stream = resp.into_body().into_data_stream();
+    let mut text = String::new();
+    while !text.contains("\n\n") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
+            .await
+            .expect("an event within 10 s")
+            .expect("the stream goes on")
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.starts_with("event: dashboard\n"), "{text}");
+    assert!(text.contains(r#"id="n-networks">3<"#), "{text}");
+    // The fragment only: no page layout inside the event.
+    assert!(!text.contains("<html"), "{text}");
+}
+
+#[tokio::test]
+async fn dashboard_raises_alerts_for_a_failed_source() {
+    let f = sources_state();
+    let v: serde_json::Value =
+        serde_json::from_str(&get_ok(&f.state, "/api/v1/dashboard").await).unwrap();
+    let alerts = v["alerts"].as_array().unwrap();
+    assert!(
+        alerts[0]
+            .as_str()
+            .unwrap()
+            .starts_with("Capture source 0 (wlan1) is not capturing: wlan1: the adapter is gone"),
+        "{v}"
+    );
+    assert_eq!(v["gps"]["state"], "off");
+    assert_eq!(
+        v["listening"][0],
+        "0 (wlan1): locked on 44 (5 GHz, 5220 MHz)"
+    );
+    let html = get_ok(&f.state, "/").await;
+    assert!(html.contains("&lt;script&gt;x") || html.contains("&#60;script&#62;x"));
+    assert!(!html.contains("<script>x"));
 }
 
 #[tokio::test]
@@ -454,7 +526,8 @@ async fn static_assets_are_served_with_type_and_cache_headers() {
     let f = fixture(vec![], vec![]);
     let html = get_ok(&f.state, "/networks").await;
     let links = static_links(&html);
-    assert_eq!(links.len(), 3, "{links:?}");
+    // css, icon, htmx and its SSE extension.
+    assert_eq!(links.len(), 4, "{links:?}");
     for link in &links {
         let resp = get(&f.state, link).await;
         assert_eq!(resp.status(), StatusCode::OK, "{link}");
@@ -683,6 +756,7 @@ fn sources_state() -> Fixture {
     f.state = f.state.with_sources(Observers {
         sources: vec![a, b],
         hops: vec![ha, hb],
+        gps: None,
     });
     f
 }
