@@ -6,7 +6,8 @@
 //!
 //! Routes (see DESIGN.md section 7 for the pages still to come):
 //! - `GET /` (the dashboard), `GET /events/dashboard` (its live part, server-sent events)
-//! - `GET /networks?page=N&sort=first|last` (full page, or the `list` fragment for htmx)
+//! - `GET /networks?page=N&sort=first|last|signal&q=&band=&sec=&hidden=&session=` (full page,
+//!   or the `list` fragment for htmx; see [`filter`])
 //! - `GET /networks/{bssid}`
 //! - `GET /static/{*path}` (from memory; hashed names cached immutably)
 //! - `GET /capture` (the capture sources of `piwardrive run`)
@@ -17,6 +18,7 @@ mod api;
 mod assets;
 mod dashboard;
 pub mod escape;
+mod filter;
 mod format;
 mod pages;
 mod sources;

@@ -10,10 +10,10 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde::Deserialize;
 
 use super::assets::URLS;
 use super::escape::{SsidView, display_ssid};
+use super::filter::{self, Filter};
 use super::format::{self, SecurityDetail};
 use super::{AppState, PAGE_SIZE, WebError};
 use crate::dot11::MacAddr;
@@ -74,32 +74,7 @@ impl Layout {
     }
 }
 
-/// List order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Sort {
-    /// Newest first by first sighting.
-    #[default]
-    First,
-    /// Most recently heard first.
-    Last,
-}
-
-impl Sort {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sort::First => "first",
-            Sort::Last => "last",
-        }
-    }
-}
-
-/// `?page=N&sort=first|last`; pages count from 1.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-pub struct ListParams {
-    pub page: Option<u64>,
-    pub sort: Option<Sort>,
-}
+pub use super::filter::{ListParams, Sort};
 
 /// One page of the list, as read from the store.
 pub struct Listing {
@@ -109,6 +84,7 @@ pub struct Listing {
     /// At least 1, so "page 1 of 1" reads right for an empty store.
     pub pages: u64,
     pub sort: Sort,
+    pub filter: Filter,
     pub aps: Vec<ApRecord>,
 }
 
@@ -116,32 +92,30 @@ impl Listing {
     pub async fn read(state: &AppState, params: ListParams) -> Result<Listing, WebError> {
         let page = params.page.unwrap_or(1).max(1);
         let sort = params.sort.unwrap_or_default();
+        let filter = Filter::new(&params);
         let offset = (page - 1).saturating_mul(PAGE_SIZE as u64);
-        // The count and the page are two snapshots; a commit in between can only make the
-        // count a little stale, which the next refresh fixes.
-        let (total, aps) = state
-            .read(move |s| {
-                let total = s.ap_count()?;
-                let aps = match sort {
-                    Sort::First => s.aps_by_first_seen(offset, PAGE_SIZE)?,
-                    Sort::Last => s.aps_by_last_seen(offset, PAGE_SIZE)?,
-                };
-                Ok((total, aps))
-            })
+        // Unfiltered, the count and the page are two snapshots; a commit in between can only
+        // make the count a little stale, which the next refresh fixes.
+        let f = filter.clone();
+        let found = state
+            .read(move |s| filter::read_page(s, &f, sort, offset, PAGE_SIZE))
             .await?;
         Ok(Listing {
-            total,
+            total: found.total,
             page,
-            pages: total.div_ceil(PAGE_SIZE as u64).max(1),
+            pages: found.total.div_ceil(PAGE_SIZE as u64).max(1),
             sort,
-            aps,
+            filter,
+            aps: found.aps,
         })
     }
 
     fn href(&self, page: u64) -> String {
-        match self.sort {
-            Sort::First => format!("/networks?page={page}"),
-            Sort::Last => format!("/networks?page={page}&sort=last"),
+        let q = self.filter.query(self.sort);
+        if q.is_empty() {
+            format!("/networks?page={page}")
+        } else {
+            format!("/networks?page={page}&{q}")
         }
     }
 }
@@ -182,13 +156,21 @@ impl NetworkRow {
 #[template(path = "networks.html", blocks = ["list"])]
 pub struct NetworksPage {
     pub layout: Layout,
-    pub sort: &'static str,
     pub total: u64,
     pub page: u64,
     pub pages: u64,
     pub rows: Vec<NetworkRow>,
     pub prev_href: Option<String>,
     pub next_href: Option<String>,
+    /// The orders offered: (value, label, current).
+    pub sorts: Vec<(&'static str, &'static str, bool)>,
+    /// The form's current values ("" for any).
+    pub q: String,
+    pub band: &'static str,
+    pub sec: &'static str,
+    pub hidden: &'static str,
+    pub session: bool,
+    pub filtered: bool,
 }
 
 /// True for an htmx request that wants a fragment. A history restore (back button after an
@@ -204,15 +186,32 @@ pub async fn networks(
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let l = Listing::read(&state, params).await?;
+    let f = &l.filter;
     let page = NetworksPage {
         layout: Layout::new("/networks"),
-        sort: l.sort.as_str(),
         total: l.total,
         page: l.page,
         pages: l.pages,
         rows: l.aps.iter().map(NetworkRow::new).collect(),
         prev_href: (l.page > 1).then(|| l.href((l.page - 1).min(l.pages))),
         next_href: (l.page < l.pages).then(|| l.href(l.page + 1)),
+        sorts: [
+            (Sort::First, "newest first seen"),
+            (Sort::Last, "last seen"),
+            (Sort::Signal, "strongest signal"),
+        ]
+        .into_iter()
+        .map(|(s, label)| (s.as_str(), label, s == l.sort))
+        .collect(),
+        q: f.q.clone().unwrap_or_default(),
+        band: f.band.map_or("", |b| b.as_str()),
+        sec: f.sec.map_or("", |s| s.as_str()),
+        hidden: f.hidden.map_or("", |h| match h {
+            filter::YesNo::Yes => "yes",
+            filter::YesNo::No => "no",
+        }),
+        session: f.session.is_some(),
+        filtered: !f.is_empty(),
     };
     let html = if wants_fragment(&headers) {
         page.as_list().render()?

@@ -812,3 +812,120 @@ async fn without_live_sources_the_capture_page_says_so() {
     let html = get_ok(&f.state, "/capture").await;
     assert!(html.contains("This process captures nothing"));
 }
+
+#[tokio::test]
+async fn search_filters_and_signal_sort() {
+    let mut aps = numbered(60);
+    let mut home = ap(200, b"HomeNet <5G>");
+    home.band = Some(Band::B5);
+    home.channel = Some(36);
+    home.best_signal_dbm = Some(-20);
+    let mut open = ap(201, b"cafe");
+    open.security = Default::default();
+    open.vendor = Some("Zyxel Communications".into());
+    let mut hidden = ap(202, b"");
+    hidden.ssid = None;
+    hidden.hidden = true;
+    aps.extend([home, open, hidden]);
+    let f = fixture(aps, vec![]);
+    let api = |q: &'static str| {
+        let state = f.state.clone();
+        async move {
+            let v: serde_json::Value =
+                serde_json::from_str(&get_ok(&state, &format!("/api/v1/networks?{q}")).await)
+                    .unwrap();
+            let names: Vec<String> = v["networks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["bssid"].as_str().unwrap().to_owned())
+                .collect();
+            (v["total"].as_u64().unwrap(), names)
+        }
+    };
+    // SSID text, case-insensitive, as displayed.
+    assert_eq!(
+        api("q=homenet").await,
+        (1, vec!["02:00:00:00:00:c8".into()])
+    );
+    assert_eq!(api("q=%3C5g%3E").await.0, 1);
+    // BSSID with or without colons, and vendor.
+    assert_eq!(api("q=00:00:c9").await.0, 1);
+    assert_eq!(api("q=0000c9").await.0, 1);
+    assert_eq!(api("q=zyxel").await, (1, vec!["02:00:00:00:00:c9".into()]));
+    assert_eq!(api("band=5").await.0, 1);
+    assert_eq!(api("band=2.4").await.0, 62);
+    assert_eq!(api("sec=open").await, (1, vec!["02:00:00:00:00:c9".into()]));
+    assert_eq!(api("sec=wpa2").await.0, 62);
+    assert_eq!(
+        api("hidden=yes").await,
+        (1, vec!["02:00:00:00:00:ca".into()])
+    );
+    assert_eq!(api("hidden=no&band=2.4&sec=wpa2").await.0, 60);
+    assert_eq!(api("q=nothing-like-this").await.0, 0);
+    // Strongest first; ties by BSSID, descending.
+    let (total, first_page) = api("sort=signal").await;
+    assert_eq!(total, 63);
+    assert_eq!(first_page[0], "02:00:00:00:00:c8");
+    assert_eq!(first_page.len(), 50);
+    // Paging keeps the filters, in the page's links too.
+    let (_, second) = api("sort=signal&page=2").await;
+    assert_eq!(second.len(), 13);
+    let html = get_ok(&f.state, "/networks?sec=wpa2&q=net").await;
+    // The 60 "net-NNN" and "HomeNet <5G>", all WPA2.
+    assert!(html.contains("<strong>61</strong> networks"), "{html}");
+    assert!(
+        html.contains(r#"href="/networks?page=2&amp;q=net&amp;sec=wpa2""#)
+            || html.contains(r#"href="/networks?page=2&#38;q=net&#38;sec=wpa2""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<option value="wpa2" selected>"#));
+    // Invalid values are a client error, not a crash or a silent "any".
+    assert_eq!(
+        get(&f.state, "/networks?band=7").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn session_filter_keeps_the_newest_sessions_networks() {
+    use crate::model::{SessionRecord, TimeSource};
+    let aps = numbered(3);
+    let obs = |seq: u64, session_id: u64, i: u64| Observation {
+        seq,
+        session_id,
+        kind: ObservationKind::Ap,
+        mac: MacAddr::from_u64(0x0200_0000_0000 + i),
+        time: T0 + seq as i64 * MINUTE,
+        signal_dbm: Some(-61),
+        channel: Some(6),
+        freq_mhz: Some(2437),
+        fix: None,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("store.redb")).unwrap();
+    let w = StoreWriter::spawn(store.clone());
+    let session = |id| SessionRecord::new(id, [0; 16], T0, vec![], TimeSource::SystemClock);
+    w.send(Batch {
+        aps,
+        // Network 0 heard in session 1 only, 1 in both, 2 in session 2 only.
+        observations: vec![obs(1, 1, 0), obs(2, 1, 1), obs(3, 2, 1), obs(4, 2, 2)],
+        sessions: vec![session(1), session(2)],
+        ..Default::default()
+    })
+    .unwrap();
+    w.flush().unwrap();
+    let state = AppState::new(store);
+    let v: serde_json::Value =
+        serde_json::from_str(&get_ok(&state, "/api/v1/networks?session=current&sort=last").await)
+            .unwrap();
+    assert_eq!(v["total"], 2, "{v}");
+    let got: Vec<&str> = v["networks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["bssid"].as_str().unwrap())
+        .collect();
+    // Most recently heard first: `numbered` gives lower numbers later last sightings.
+    assert_eq!(got, ["02:00:00:00:00:01", "02:00:00:00:00:02"]);
+}
