@@ -8,7 +8,7 @@
 //! - `GET /` (the dashboard), `GET /events/dashboard` (its live part, server-sent events)
 //! - `GET /networks?page=N&sort=first|last|signal&q=&band=&sec=&hidden=&session=` (full page,
 //!   or the `list` fragment for htmx; see [`filter`])
-//! - `GET /networks/{bssid}`
+//! - `GET /networks/{bssid}`, `GET /networks/{bssid}/signal.svg` (its signal chart)
 //! - `GET /static/{*path}` (from memory; hashed names cached immutably)
 //! - `GET /capture` (the capture sources of `piwardrive run`)
 //! - `GET /api/v1/networks?page=N&sort=first|last`, `GET /api/v1/sources`, `GET /api/v1/dashboard`,
@@ -16,6 +16,7 @@
 
 mod api;
 mod assets;
+mod chart;
 mod dashboard;
 pub mod escape;
 mod filter;
@@ -121,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .route("/events/dashboard", get(dashboard::events))
         .route("/networks", get(pages::networks))
         .route("/networks/{bssid}", get(pages::network))
+        .route("/networks/{bssid}/signal.svg", get(pages::signal_chart))
         .route("/capture", get(sources::page))
         .route("/api/v1/sources", get(sources::api))
         .route("/static/{*path}", get(static_file))

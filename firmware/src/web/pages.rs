@@ -17,7 +17,7 @@ use super::filter::{self, Filter};
 use super::format::{self, SecurityDetail};
 use super::{AppState, PAGE_SIZE, WebError};
 use crate::dot11::MacAddr;
-use crate::model::{ApRecord, Fix, Observation};
+use crate::model::{ApRecord, ClientRecord, Fix, Observation};
 
 /// One entry of the main navigation.
 pub struct NavItem {
@@ -361,10 +361,40 @@ pub struct NetworkPage {
     pub layout: Layout,
     pub ap: ApView,
     pub sightings: Vec<SightingRow>,
+    pub clients: Vec<ClientRow>,
+    /// `/networks/<bssid>/signal.svg`
+    pub chart_url: String,
 }
 
-/// Sightings listed on the detail page (the chart and map come later).
+/// A client seen with the network.
+pub struct ClientRow {
+    pub mac: String,
+    pub vendor: String,
+    pub randomized: bool,
+    pub frames: u64,
+    pub signal: String,
+    pub last_seen: String,
+}
+
+impl ClientRow {
+    fn new(c: &ClientRecord) -> ClientRow {
+        ClientRow {
+            mac: c.mac.to_string(),
+            vendor: c.vendor.clone().unwrap_or_default(),
+            randomized: c.randomized,
+            frames: c.frames,
+            signal: opt_text(c.best_signal_dbm),
+            last_seen: format::time_short(c.last_seen),
+        }
+    }
+}
+
+/// Sightings listed on the detail page.
 const SIGHTINGS_SHOWN: usize = 20;
+/// Sightings drawn in the signal chart (the newest ones).
+const SIGHTINGS_CHARTED: usize = 500;
+/// Clients listed on the detail page.
+const CLIENTS_SHOWN: usize = 100;
 
 pub async fn network(
     State(state): State<AppState>,
@@ -377,17 +407,30 @@ pub async fn network(
     };
     let found = state
         .read(move |s| match s.ap(mac)? {
-            Some(ap) => Ok(Some((ap, s.observations_for(mac, SIGHTINGS_SHOWN)?))),
+            Some(ap) => {
+                let obs = s.observations_for(mac, SIGHTINGS_SHOWN)?;
+                // The clients table is far smaller than the networks'; a scan is fine.
+                let mut clients: Vec<ClientRecord> = s
+                    .all_clients()?
+                    .into_iter()
+                    .filter(|c| c.associated_bssid == Some(mac))
+                    .collect();
+                clients.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+                clients.truncate(CLIENTS_SHOWN);
+                Ok(Some((ap, obs, clients)))
+            }
             None => Ok(None),
         })
         .await?;
-    let Some((ap, obs)) = found else {
+    let Some((ap, obs, clients)) = found else {
         return not_found_page(&format!("No network with BSSID {mac} has been recorded."));
     };
     let page = NetworkPage {
         layout: Layout::new("/networks"),
         ap: ApView::new(&ap),
         sightings: obs.iter().map(SightingRow::new).collect(),
+        clients: clients.iter().map(ClientRow::new).collect(),
+        chart_url: format!("/networks/{mac}/signal.svg"),
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -410,4 +453,39 @@ fn not_found_page(message: &str) -> Result<Response, WebError> {
 /// Any path no route matches.
 pub async fn not_found() -> Result<Response, WebError> {
     not_found_page("There is no page at this address.")
+}
+
+/// `GET /networks/{bssid}/signal.svg`: the signal of the newest sightings over time.
+pub async fn signal_chart(
+    State(state): State<AppState>,
+    Path(bssid): Path<String>,
+) -> Result<Response, WebError> {
+    let Ok(mac) = MacAddr::from_str(&bssid) else {
+        return not_found_page("That is not a BSSID.");
+    };
+    let obs = state
+        .read(move |s| s.observations_for(mac, SIGHTINGS_CHARTED))
+        .await?;
+    let points: Vec<(crate::model::TimeUs, f64)> = obs
+        .iter()
+        .filter_map(|o| Some((o.time, f64::from(o.signal_dbm?))))
+        .collect();
+    let svg = super::chart::LineChart {
+        points: &points,
+        y_min: -100.0,
+        y_max: -20.0,
+        y_step: 20.0,
+        unit: "",
+        empty_text: "no signal readings",
+        title: &format!("Signal of {mac} over time, dBm"),
+    }
+    .render();
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        svg,
+    )
+        .into_response())
 }

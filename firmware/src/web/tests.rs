@@ -929,3 +929,74 @@ async fn session_filter_keeps_the_newest_sessions_networks() {
     // Most recently heard first: `numbered` gives lower numbers later last sightings.
     assert_eq!(got, ["02:00:00:00:00:01", "02:00:00:00:00:02"]);
 }
+
+#[tokio::test]
+async fn detail_page_charts_the_signal_and_lists_its_clients() {
+    use crate::model::ClientRecord;
+    let a = ap(7, b"Home");
+    let obs: Vec<Observation> = (1..=4)
+        .map(|i| Observation {
+            seq: i,
+            session_id: 1,
+            kind: ObservationKind::Ap,
+            mac: a.bssid,
+            time: T0 + i as i64 * MINUTE,
+            signal_dbm: Some(-90 + 10 * i as i8),
+            channel: Some(6),
+            freq_mhz: Some(2437),
+            fix: None,
+        })
+        .collect();
+    let client = ClientRecord {
+        mac: MacAddr::from_u64(0x0a00_0000_0001),
+        randomized: true,
+        probed_ssids: vec![],
+        associated_bssid: Some(a.bssid),
+        vendor: None,
+        first_seen: T0,
+        last_seen: T0 + MINUTE,
+        frames: 12,
+        best_signal_dbm: Some(-55),
+        best_fix: None,
+    };
+    let other = ClientRecord {
+        mac: MacAddr::from_u64(0x0a00_0000_0002),
+        associated_bssid: None,
+        ..client.clone()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("store.redb")).unwrap();
+    let w = StoreWriter::spawn(store.clone());
+    w.send(Batch {
+        aps: vec![a],
+        observations: obs,
+        clients: vec![client, other],
+        ..Default::default()
+    })
+    .unwrap();
+    w.flush().unwrap();
+    let state = AppState::new(store);
+    let html = get_ok(&state, "/networks/02:00:00:00:00:07").await;
+    assert!(html.contains(r#"<img class="chart" src="/networks/02:00:00:00:00:07/signal.svg""#));
+    assert!(html.contains("0a:00:00:00:00:01"), "{html}");
+    assert!(
+        !html.contains("0a:00:00:00:00:02"),
+        "a client of no network is not listed"
+    );
+    let resp = get(&state, "/networks/02:00:00:00:00:07/signal.svg").await;
+    assert_eq!(header(&resp, header::CONTENT_TYPE), "image/svg+xml");
+    let svg = body(resp).await;
+    let poly = svg.split("points=\"").nth(1).unwrap();
+    let poly = &poly[..poly.find('"').unwrap()];
+    // -80, -70, -60, -50 dBm: four points, each higher on the chart than the one before.
+    let ys: Vec<f64> = poly
+        .split_whitespace()
+        .map(|p| p.split_once(',').unwrap().1.parse().unwrap())
+        .collect();
+    assert_eq!(ys.len(), 4, "{svg}");
+    assert!(ys.windows(2).all(|w| w[1] < w[0]), "{ys:?}");
+    assert_eq!(
+        get(&state, "/networks/nonsense/signal.svg").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
