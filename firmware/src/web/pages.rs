@@ -415,7 +415,7 @@ pub async fn network(
                     .into_iter()
                     .filter(|c| c.associated_bssid == Some(mac))
                     .collect();
-                clients.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+                clients.sort_by_key(|c| std::cmp::Reverse(c.last_seen));
                 clients.truncate(CLIENTS_SHOWN);
                 Ok(Some((ap, obs, clients)))
             }
@@ -482,7 +482,10 @@ pub async fn signal_chart(
     .render();
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("image/svg+xml"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
         svg,
