@@ -10,7 +10,8 @@
 //!   or the `list` fragment for htmx; see [`filter`])
 //! - `GET /networks/{bssid}`, `GET /networks/{bssid}/signal.svg` (its signal chart)
 //! - `GET /static/{*path}` (from memory; hashed names cached immutably)
-//! - `GET /capture` (the capture sources of `piwardrive run`)
+//! - `GET /capture` (the capture sources of `piwardrive run`), `GET /sessions`, `GET /exports`,
+//!   `GET /exports/{format}?session=N` (a download, streamed)
 //! - `GET /api/v1/networks?page=N&sort=first|last`, `GET /api/v1/sources`, `GET /api/v1/dashboard`,
 //!   `GET /api/v1/system/health`
 
@@ -19,6 +20,7 @@ mod assets;
 mod chart;
 mod dashboard;
 pub mod escape;
+mod exports;
 mod filter;
 mod format;
 mod pages;
@@ -124,6 +126,9 @@ pub fn router(state: AppState) -> Router {
         .route("/networks/{bssid}", get(pages::network))
         .route("/networks/{bssid}/signal.svg", get(pages::signal_chart))
         .route("/capture", get(sources::page))
+        .route("/sessions", get(exports::sessions_page))
+        .route("/exports", get(exports::exports_page))
+        .route("/exports/{format}", get(exports::download))
         .route("/api/v1/sources", get(sources::api))
         .route("/static/{*path}", get(static_file))
         .route("/api/v1/networks", get(api::networks))

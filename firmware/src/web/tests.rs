@@ -1000,3 +1000,64 @@ async fn detail_page_charts_the_signal_and_lists_its_clients() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn exports_stream_the_same_bytes_as_the_export_command() {
+    use crate::model::{SessionRecord, TimeSource};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("store.redb")).unwrap();
+    let w = StoreWriter::spawn(store.clone());
+    let mut session =
+        SessionRecord::new(1, [0; 16], T0, vec!["live:wlan1".into()], TimeSource::Gps);
+    session.ended_at = Some(T0 + 90 * MINUTE);
+    w.send(Batch {
+        // Enough rows for several 64 KiB chunks.
+        aps: numbered(1500),
+        sessions: vec![session],
+        ..Default::default()
+    })
+    .unwrap();
+    w.flush().unwrap();
+    let state = AppState::new(store.clone());
+
+    let html = get_ok(&state, "/sessions").await;
+    assert!(html.contains("Session 1"), "{html}");
+    assert!(html.contains("1 h 30 min") && html.contains("live:wlan1") && html.contains("GPS"));
+    assert!(html.contains(r#"href="/exports/kml?session=1""#));
+    let html = get_ok(&state, "/exports").await;
+    for f in ["wigle", "kml", "geojson", "csv", "gpx"] {
+        assert!(html.contains(&format!(r#"href="/exports/{f}""#)), "{f}");
+    }
+
+    let resp = get(&state, "/exports/csv").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        header(&resp, header::CONTENT_TYPE),
+        "text/csv; charset=utf-8"
+    );
+    assert_eq!(
+        header(&resp, header::CONTENT_DISPOSITION),
+        "attachment; filename=\"piwardrive.csv\""
+    );
+    let got = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let mut want = Vec::new();
+    crate::export::export(&store, crate::export::Format::Csv, None, &mut want).unwrap();
+    assert!(want.len() > 3 * 64 * 1024, "{} bytes", want.len());
+    assert_eq!(got.as_ref(), want.as_slice());
+
+    let resp = get(&state, "/exports/geojson?session=1").await;
+    assert_eq!(
+        header(&resp, header::CONTENT_DISPOSITION),
+        "attachment; filename=\"piwardrive-session-1.geojson\""
+    );
+    assert_eq!(
+        get(&state, "/exports/geojson?session=7").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&state, "/exports/pdf").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
