@@ -10,13 +10,15 @@
 //!   or the `list` fragment for htmx; see [`filter`])
 //! - `GET /networks/{bssid}`, `GET /networks/{bssid}/signal.svg` (its signal chart)
 //! - `GET /static/{*path}` (from memory; hashed names cached immutably)
-//! - `GET /capture` (the capture sources of `piwardrive run`), `GET /sessions`, `GET /exports`,
+//! - `GET /channels`, `GET /channels/{band}.svg`, `GET /capture` (the capture sources of
+//!   `piwardrive run`), `GET /sessions`, `GET /exports`,
 //!   `GET /exports/{format}?session=N` (a download, streamed)
 //! - `GET /api/v1/networks?page=N&sort=first|last`, `GET /api/v1/sources`, `GET /api/v1/dashboard`,
 //!   `GET /api/v1/system/health`
 
 mod api;
 mod assets;
+mod channels;
 mod chart;
 mod dashboard;
 pub mod escape;
@@ -126,6 +128,9 @@ pub fn router(state: AppState) -> Router {
         .route("/networks/{bssid}", get(pages::network))
         .route("/networks/{bssid}/signal.svg", get(pages::signal_chart))
         .route("/capture", get(sources::page))
+        .route("/channels", get(channels::page))
+        .route("/channels/{file}", get(channels::svg))
+        .route("/api/v1/channels", get(channels::api))
         .route("/sessions", get(exports::sessions_page))
         .route("/exports", get(exports::exports_page))
         .route("/exports/{format}", get(exports::download))

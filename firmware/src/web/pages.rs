@@ -34,7 +34,7 @@ const NAV: [(&str, &str, bool); 11] = [
     ("/networks", "Networks", true),
     ("/capture", "Capture", true),
     ("/map", "Map", false),
-    ("/channels", "Channels", false),
+    ("/channels", "Channels", true),
     ("/sessions", "Sessions", true),
     ("/exports", "Exports", true),
     ("/alerts", "Alerts", false),

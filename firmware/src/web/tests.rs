@@ -1061,3 +1061,37 @@ async fn exports_stream_the_same_bytes_as_the_export_command() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn channels_count_access_points_per_band_and_channel() {
+    // `ap` is 2.4 GHz channel 6: three of those, two on 5 GHz channel 36, one on 149.
+    let mut aps = numbered(3);
+    for (i, ch, freq) in [(10, 36, 5180), (11, 36, 5180), (12, 149, 5745)] {
+        let mut a = ap(i, b"five");
+        a.band = Some(Band::B5);
+        a.channel = Some(ch);
+        a.freq_mhz = Some(freq);
+        aps.push(a);
+    }
+    let f = fixture(aps, vec![]);
+    let v: serde_json::Value =
+        serde_json::from_str(&get_ok(&f.state, "/api/v1/channels").await).unwrap();
+    assert_eq!(v[0]["band"], "2.4");
+    assert_eq!(v[0]["channels"], serde_json::json!([[6, 3]]));
+    assert_eq!(v[1]["band"], "5");
+    assert_eq!(v[1]["total"], 3);
+    assert_eq!(v[1]["channels"], serde_json::json!([[36, 2], [149, 1]]));
+    assert_eq!(v[2]["total"], 0);
+    let html = get_ok(&f.state, "/channels").await;
+    assert!(html.contains(r#"src="/channels/5.svg""#));
+    assert!(html.contains("ch 36: 2"));
+    let resp = get(&f.state, "/channels/5.svg").await;
+    assert_eq!(header(&resp, header::CONTENT_TYPE), "image/svg+xml");
+    let svg = body(resp).await;
+    assert_eq!(svg.matches("<rect x=").count(), 2, "{svg}");
+    assert!(svg.contains("<title>channel 36: 2</title>"));
+    assert_eq!(
+        get(&f.state, "/channels/7.svg").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
