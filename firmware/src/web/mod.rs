@@ -12,8 +12,10 @@
 //! - `GET /static/{*path}` (from memory; hashed names cached immutably)
 //! - `GET /channels`, `GET /channels/{band}.svg`, `GET /capture` (the capture sources of
 //!   `piwardrive run`), `GET /sessions`, `GET /exports`,
-//!   `GET /exports/{format}?session=N` (a download, streamed)
+//!   `GET /exports/{format}?session=N` (a download, streamed), `GET /system`,
+//!   `GET /system/{metric}.svg`
 //! - `GET /api/v1/networks?page=N&sort=first|last`, `GET /api/v1/sources`, `GET /api/v1/dashboard`,
+//!   `GET /api/v1/channels`, `GET /api/v1/system`,
 //!   `GET /api/v1/system/health`
 
 mod api;
@@ -27,6 +29,7 @@ mod filter;
 mod format;
 mod pages;
 mod sources;
+mod system_page;
 
 #[cfg(test)]
 mod tests;
@@ -54,6 +57,8 @@ pub struct AppState {
     store: Store,
     /// The live capture sources; `None` when nothing captures (`demo`, a store being viewed).
     sources: Option<crate::appliance::Observers>,
+    /// The host's recent readings, filled by [`serve`]'s sampler.
+    history: system_page::History,
 }
 
 impl AppState {
@@ -61,6 +66,7 @@ impl AppState {
         AppState {
             store,
             sources: None,
+            history: system_page::History::default(),
         }
     }
 
@@ -131,6 +137,9 @@ pub fn router(state: AppState) -> Router {
         .route("/channels", get(channels::page))
         .route("/channels/{file}", get(channels::svg))
         .route("/api/v1/channels", get(channels::api))
+        .route("/system", get(system_page::page))
+        .route("/system/{file}", get(system_page::chart))
+        .route("/api/v1/system", get(system_page::api))
         .route("/sessions", get(exports::sessions_page))
         .route("/exports", get(exports::exports_page))
         .route("/exports/{format}", get(exports::download))
@@ -193,6 +202,13 @@ pub async fn serve(
         .local_addr()
         .context("reading the web UI's listening address")?;
     tracing::info!("web UI listening on http://{local}/");
+    let data_dir = state
+        .store
+        .path()
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    tokio::spawn(state.history.clone().sample(data_dir, shutdown.clone()));
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await

@@ -38,7 +38,7 @@ const NAV: [(&str, &str, bool); 11] = [
     ("/sessions", "Sessions", true),
     ("/exports", "Exports", true),
     ("/alerts", "Alerts", false),
-    ("/system", "System", false),
+    ("/system", "System", true),
     ("/settings", "Settings", false),
     ("/login", "Log in", false),
 ];

@@ -1095,3 +1095,37 @@ async fn channels_count_access_points_per_band_and_channel() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn system_page_shows_readings_and_charts_the_history() {
+    let f = fixture(vec![], vec![]);
+    let html = get_ok(&f.state, "/system").await;
+    assert!(html.contains(env!("CARGO_PKG_VERSION")));
+    assert!(html.contains(r#"src="/system/load.svg""#));
+    assert!(html.contains("0 readings since"));
+    let svg = body(get(&f.state, "/system/memory.svg").await).await;
+    assert!(svg.contains("no readings yet"), "{svg}");
+    // Two readings of the real host: the memory chart draws a line through both.
+    for t in [T0, T0 + MINUTE] {
+        f.state.history.push(
+            t,
+            crate::system::HostMetrics::read(std::path::Path::new("/")),
+        );
+    }
+    let resp = get(&f.state, "/system/memory.svg").await;
+    assert_eq!(header(&resp, header::CONTENT_TYPE), "image/svg+xml");
+    let svg = body(resp).await;
+    let poly = svg.split("points=\"").nth(1).expect("a line");
+    assert_eq!(
+        poly[..poly.find('"').unwrap()].split_whitespace().count(),
+        2
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&get_ok(&f.state, "/api/v1/system").await).unwrap();
+    assert_eq!(v["samples"], 2);
+    assert!(v["now"]["mem_total_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(
+        get(&f.state, "/system/nope.svg").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
