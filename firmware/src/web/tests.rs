@@ -636,7 +636,21 @@ async fn pages_are_light_and_self_contained() {
     assert!(css < 8_000, "css {css} B");
     assert!(html.len() + assets < 110_000);
     // Nothing is fetched from elsewhere: no CDN, no web fonts, no absolute URLs.
-    for page in [html, get_ok(&f.state, "/networks/02:00:00:00:00:01").await] {
+    let mut pages = vec![html];
+    for path in [
+        "/",
+        "/networks/02:00:00:00:00:01",
+        "/capture",
+        "/channels",
+        "/sessions",
+        "/exports",
+        "/system",
+    ] {
+        let page = get_ok(&f.state, path).await;
+        assert!(page.len() < 40_000, "{path}: {} B", page.len());
+        pages.push(page);
+    }
+    for page in pages {
         assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("\"//"));
     }
     let css_text = get_ok(&f.state, "/static/app.css").await;
