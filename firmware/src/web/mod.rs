@@ -10,7 +10,7 @@
 //!   or the `list` fragment for htmx; see [`filter`])
 //! - `GET /networks/{bssid}`, `GET /networks/{bssid}/signal.svg` (its signal chart)
 //! - `GET /static/{*path}` (from memory; hashed names cached immutably)
-//! - `GET /channels`, `GET /channels/{band}.svg`, `GET /capture` (the capture sources of
+//! - `GET /map`, `GET /api/v1/track?session=N`, `GET /channels`, `GET /channels/{band}.svg`, `GET /capture` (the capture sources of
 //!   `piwardrive run`), `GET /sessions`, `GET /exports`,
 //!   `GET /exports/{format}?session=N` (a download, streamed), `GET /system`,
 //!   `GET /system/{metric}.svg`
@@ -27,6 +27,7 @@ pub mod escape;
 mod exports;
 mod filter;
 mod format;
+pub(crate) mod map;
 mod pages;
 mod sources;
 mod system_page;
@@ -134,6 +135,8 @@ pub fn router(state: AppState) -> Router {
         .route("/networks/{bssid}", get(pages::network))
         .route("/networks/{bssid}/signal.svg", get(pages::signal_chart))
         .route("/capture", get(sources::page))
+        .route("/map", get(map::page))
+        .route("/api/v1/track", get(map::track))
         .route("/channels", get(channels::page))
         .route("/channels/{file}", get(channels::svg))
         .route("/api/v1/channels", get(channels::api))
@@ -149,6 +152,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/system/health", get(api::health))
         .fallback(pages::not_found)
         .layer(middleware::from_fn(security_headers))
+        // gzip for clients that take it (pages, JSON, SVG, CSS, downloads). tower-http's
+        // default predicate leaves out server-sent events, images and tiny bodies, and a
+        // response that is already encoded (the vendored .gz assets) passes untouched.
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
 

@@ -33,7 +33,7 @@ const NAV: [(&str, &str, bool); 11] = [
     ("/", "Dashboard", true),
     ("/networks", "Networks", true),
     ("/capture", "Capture", true),
-    ("/map", "Map", false),
+    ("/map", "Map", true),
     ("/channels", "Channels", true),
     ("/sessions", "Sessions", true),
     ("/exports", "Exports", true),

@@ -1143,3 +1143,105 @@ async fn system_page_shows_readings_and_charts_the_history() {
         StatusCode::NOT_FOUND
     );
 }
+
+async fn get_gzip(state: &AppState, uri: &str) -> Response {
+    let req = Request::get(uri)
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .unwrap();
+    send(state, req).await
+}
+
+/// Every page's first load (HTML and every asset it links, as a gzip-capable phone gets them)
+/// stays under 60 KB, with 50 long rows in the list.
+#[tokio::test]
+async fn first_load_of_every_page_is_under_60_kb_compressed() {
+    let aps: Vec<ApRecord> = (0..60)
+        .map(|i| {
+            let mut a = ap(
+                i,
+                format!("{i:02}-a-rather-long-network-name-xx").as_bytes(),
+            );
+            a.vendor = Some("Some Very Long Vendor Name Electronics Co., Ltd.".into());
+            a
+        })
+        .collect();
+    let f = fixture(aps, vec![]);
+    for path in [
+        "/",
+        "/networks",
+        "/networks/02:00:00:00:00:01",
+        "/map",
+        "/channels",
+        "/capture",
+        "/sessions",
+        "/exports",
+        "/system",
+    ] {
+        let resp = get_gzip(&f.state, path).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(header(&resp, header::CONTENT_ENCODING), "gzip", "{path}");
+        let html_gz = body_len(resp).await;
+        let html = get_ok(&f.state, path).await;
+        let mut total = html_gz;
+        for link in static_links(&html) {
+            let resp = get_gzip(&f.state, &link).await;
+            assert_eq!(resp.status(), StatusCode::OK, "{link}");
+            total += body_len(resp).await;
+        }
+        eprintln!("{path}: {total} B on first load ({html_gz} B of HTML)");
+        assert!(total < 60_000, "{path}: {total} B");
+    }
+}
+
+#[tokio::test]
+async fn map_page_loads_leaflet_and_the_track_is_thinned_geojson() {
+    use crate::model::Fix;
+    let f = fixture(vec![], vec![]);
+    let html = get_ok(&f.state, "/map").await;
+    let links = static_links(&html);
+    assert!(
+        links
+            .iter()
+            .any(|l| l.contains("leaflet.") && l.ends_with(".js"))
+    );
+    assert!(
+        links
+            .iter()
+            .any(|l| l.contains("leaflet.") && l.ends_with(".css"))
+    );
+    assert!(
+        links
+            .iter()
+            .any(|l| l.contains("map.") && l.ends_with(".js"))
+    );
+    // The map page does without htmx, to stay light.
+    assert!(!links.iter().any(|l| l.contains("htmx")), "{links:?}");
+    assert!(html.contains(r#"data-networks="/exports/geojson""#));
+    let v: serde_json::Value =
+        serde_json::from_str(&get_ok(&f.state, "/api/v1/track").await).unwrap();
+    assert_eq!(v["geometry"]["coordinates"].as_array().unwrap().len(), 0);
+
+    let w = StoreWriter::spawn(f.state.store.clone());
+    let fix = |i: i64| Fix {
+        lat: 52.0 + i as f64 * 1e-5,
+        lon: 13.0,
+        alt_m: None,
+        accuracy_m: 5.0,
+        time_us: T0 + i * 1_000_000,
+    };
+    w.send(Batch {
+        track: (0..12_001).map(fix).collect(),
+        ..Default::default()
+    })
+    .unwrap();
+    w.flush().unwrap();
+    let v: serde_json::Value =
+        serde_json::from_str(&get_ok(&f.state, "/api/v1/track").await).unwrap();
+    let c = v["geometry"]["coordinates"].as_array().unwrap();
+    assert!(c.len() <= crate::web::map::TRACK_POINTS + 1, "{}", c.len());
+    assert!(c.len() > 4000);
+    // [lon, lat], first and last points kept.
+    assert_eq!(c[0], serde_json::json!([13.0, 52.0]));
+    assert_eq!(c[c.len() - 1], serde_json::json!([13.0, 52.12]));
+}
