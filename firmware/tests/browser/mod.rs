@@ -449,9 +449,11 @@ pub struct Ui {
 }
 
 impl Ui {
+    /// Starts the browser, then the demo, so that the first page can be opened as soon as
+    /// the demo answers (the growth test wants to see the list while it is still short).
     pub async fn start(demo_args: &[&str]) -> Ui {
-        let demo = Demo::start(demo_args);
         let browser = Browser::start().await;
+        let demo = Demo::start(demo_args);
         Ui { browser, demo }
     }
 
