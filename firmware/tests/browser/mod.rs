@@ -20,6 +20,8 @@ use std::net::TcpStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use fantoccini::wd::WebDriverCompatibleCommand;
@@ -572,9 +574,6 @@ pub struct Fixture {
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
-
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 impl Fixture {
     pub fn serve(pages: Vec<(String, String)>, fallback: Option<String>) -> Fixture {
