@@ -715,3 +715,37 @@ async fn the_script_detector_catches_scripts_that_run() {
         "the CSP refusal should be in the log: {t:?}"
     );
 }
+
+/// A test that panics leaves nothing running: the guards kill the demo, chromedriver and
+/// Chromium while the panic unwinds.
+#[tokio::test]
+async fn a_panicking_test_leaves_no_process_behind() {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(async move {
+        let ui = Ui::start(&[]).await;
+        ui.open("/networks").await;
+        let pids = ui.pids();
+        assert!(pids.iter().all(alive), "{pids:?} should be running");
+        tx.send(pids).unwrap();
+        panic!("on purpose, with the UI running");
+    });
+    let err = task.await.expect_err("the task panics");
+    assert!(err.is_panic());
+    let pids = rx.await.unwrap();
+    assert!(
+        common::wait_until(Duration::from_secs(10), || !pids.iter().any(alive)),
+        "still running after the panic (demo, chromedriver, Chromium): {:?}",
+        pids.iter().filter(|p| alive(p)).collect::<Vec<_>>()
+    );
+    let store = std::env::temp_dir().join(format!("piwardrive-demo-{}", pids[0]));
+    assert!(!store.exists(), "{} left behind", store.display());
+}
+
+/// Whether a process is running (a zombie has exited; only its parent has not collected it).
+fn alive(pid: &u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        s.rsplit(')')
+            .next()
+            .is_some_and(|r| !r.trim_start().starts_with('Z'))
+    })
+}

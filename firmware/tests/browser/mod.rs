@@ -331,6 +331,17 @@ impl Browser {
         }
     }
 
+    /// The process ids of chromedriver and of the Chromium it started.
+    pub fn pids(&self) -> [u32; 2] {
+        let chromium = self
+            .client
+            .capabilities()
+            .and_then(|c| c.get("goog:processID"))
+            .and_then(Value::as_u64)
+            .expect("chromedriver reports Chromium's goog:processID") as u32;
+        [self.driver.child.id(), chromium]
+    }
+
     /// The text of an open alert, confirm or prompt, if one is open.
     pub async fn alert(&self) -> Option<String> {
         match self.client.get_alert_text().await {
@@ -457,6 +468,12 @@ impl Ui {
         let browser = Browser::start().await;
         let demo = Demo::start(demo_args);
         Ui { browser, demo }
+    }
+
+    /// The demo's, chromedriver's and Chromium's process ids.
+    pub fn pids(&self) -> [u32; 3] {
+        let [driver, chromium] = self.browser.pids();
+        [self.demo.child.id(), driver, chromium]
     }
 
     /// Loads `path` of the demo and waits until the document and htmx are ready.
