@@ -4,8 +4,9 @@
 //!
 //! The WebDriver client is fantoccini (crates.io), built without default features and given
 //! hyper-util's plain `HttpConnector`: chromedriver is on loopback, so no TLS stack (neither
-//! OpenSSL nor rustls) is compiled at all. thirtyfour would also do, but it pulls in reqwest
-//! and a TLS backend by default and offers nothing these tests need beyond fantoccini's
+//! OpenSSL nor rustls) is compiled at all, and no code can reach the network. thirtyfour
+//! (0.38) would also do, but by default it brings reqwest with rustls and a driver manager
+//! that downloads chromedriver, and offers nothing these tests need beyond fantoccini's
 //! commands plus the one raw command below (the browser log).
 //!
 //! Navigation goes through [`Ui::open`] only, so the login step the UI is getting can be added
@@ -87,30 +88,34 @@ fn stop(child: &mut Child, grace: Duration) {
 pub struct Demo {
     child: Child,
     pub addr: String,
+    /// The demo's standard error, shown when it does not come up.
+    log: tempfile::NamedTempFile,
 }
 
 impl Demo {
     /// Starts the demo with `args` after `demo --listen ADDR` and waits until it answers.
     pub fn start(args: &[&str]) -> Demo {
         let addr = format!("127.0.0.1:{}", free_port());
+        let log = tempfile::NamedTempFile::new().unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_piwardrive"))
             .args(["demo", "--listen", &addr])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log.reopen().unwrap())
             .process_group(0)
             .spawn()
             .expect("starting piwardrive demo");
-        let mut demo = Demo { child, addr };
+        let mut demo = Demo { child, addr, log };
         let up = wait_until(Duration::from_secs(20), || {
             matches!(get(&demo.addr, "/api/v1/system/health"), Some((200, _)))
         });
         if !up {
             let status = demo.child.try_wait();
             panic!(
-                "piwardrive demo {args:?} did not answer on {} within 20 s (exit: {status:?})",
-                demo.addr
+                "piwardrive demo {args:?} did not answer on {} within 20 s (exit: {status:?})\n{}",
+                demo.addr,
+                std::fs::read_to_string(demo.log.path()).unwrap_or_default()
             );
         }
         demo
