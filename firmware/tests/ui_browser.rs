@@ -13,7 +13,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use browser::pcap::{Beacon, beacons_pcap};
-use browser::{Browser, Fixture, Ui, http_get};
+use browser::{Browser, Fixture, Ui};
 use serde_json::Value;
 
 /// The list's page size (`web::PAGE_SIZE`).
@@ -390,7 +390,7 @@ async fn hostile_ssids_stay_text_in_the_browser_and_exact_in_the_api() {
 
     // The JSON API: the exact bytes in ssid_hex, the escaped text in ssid, served as JSON
     // that a browser will not sniff into HTML.
-    let (status, headers, body) = http_get(&ui.demo.addr, "/api/v1/networks");
+    let (status, headers, body) = ui.demo.get("/api/v1/networks");
     assert_eq!(status, 200);
     let header = |name: &str| {
         headers
@@ -474,7 +474,7 @@ async fn hostile_ssids_stay_text_in_the_browser_and_exact_in_the_api() {
 
     // Escaping alone holds: the same list page served without the Content-Security-Policy
     // (by the test, with the demo's static files) runs nothing either.
-    let (status, html) = common::get(&ui.demo.addr, "/networks").unwrap();
+    let (status, _, html) = ui.demo.get("/networks");
     assert_eq!(status, 200);
     let mirror = Fixture::serve(vec![("/mirror".into(), html)], Some(ui.demo.addr.clone()));
     ui.browser
