@@ -100,7 +100,8 @@ enum Command {
         #[arg(long)]
         set_clock: bool,
     },
-    /// Replay the bundled real captures in a loop into a temporary store and serve the UI.
+    /// Replay the bundled real captures (or yours, with --replay) in a loop into a temporary
+    /// store and serve the UI.
     Demo {
         /// Address for the web UI.
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
@@ -108,6 +109,10 @@ enum Command {
         /// Replay speed multiplier (1 = the captures' own pace).
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
+        /// Replay these pcap/pcapng captures instead of the bundled ones (radiotap, Prism, PPI
+        /// or bare 802.11; the same files `ingest` reads).
+        #[arg(long, value_name = "FILE", num_args = 1..)]
+        replay: Vec<PathBuf>,
     },
     /// Set the system clock (needs CAP_SYS_TIME): the fallback when there is no GPS fix.
     #[command(hide = true)]
@@ -377,8 +382,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
-        Command::Demo { listen, speed } => {
-            demo::run(listen, speed)?;
+        Command::Demo {
+            listen,
+            speed,
+            replay,
+        } => {
+            let captures = if replay.is_empty() {
+                demo::bundled()
+            } else {
+                demo::load(&replay)?
+            };
+            demo::run(listen, speed, captures)?;
             Ok(ExitCode::SUCCESS)
         }
     }
