@@ -94,7 +94,12 @@ async fn list_pages_with_htmx_sorts_and_opens_a_network() {
         ui.text("#netlist p.count").await,
         "120 networks · page 1 of 3"
     );
-    assert_eq!(ui.text("p.sortby strong").await, "newest first seen");
+    assert_eq!(
+        ui.browser
+            .js("return document.querySelector('select[name=sort]').value;")
+            .await,
+        "first"
+    );
     // Newest first seen first: the capture's last network heads the list, and every row
     // is one older than the row above it.
     let rows = list_rows(&ui).await;
@@ -142,15 +147,22 @@ async fn list_pages_with_htmx_sorts_and_opens_a_network() {
     .await;
     assert_eq!(ui.browser.js("return window.pwMarker;").await, "kept");
 
-    // Sort by last seen: a plain link to a full page. The networks beacon in a round, so the
-    // most recently heard come in descending order, wrapping from net-000 to net-119.
-    ui.click("p.sortby a[href='/networks?sort=last']").await;
+    // Sort by last seen: the form's select, which htmx submits on change and swaps into the
+    // list in place. The networks beacon in a round, so the most recently heard come in
+    // descending order, wrapping from net-000 to net-119.
+    ui.browser
+        .js(
+            "const s = document.querySelector('select[name=sort]'); s.value = 'last'; \
+             s.dispatchEvent(new Event('change', { bubbles: true })); return null;",
+        )
+        .await;
     ui.wait_js(
-        "return document.querySelector('p.sortby strong').innerText === 'last seen';",
+        "return location.search.includes('sort=last') && \
+         document.querySelector('#netlist p.count').innerText.includes('page 1 of 3');",
         Duration::from_secs(10),
     )
     .await;
-    assert_eq!(ui.path().await, "/networks?sort=last");
+    assert_eq!(ui.browser.js("return window.pwMarker;").await, "kept");
     let rows = list_rows(&ui).await;
     assert_eq!(rows.len(), PAGE);
     let index = |ssid: &str| ssid["net-".len()..].parse::<usize>().unwrap();
@@ -174,12 +186,26 @@ async fn list_pages_with_htmx_sorts_and_opens_a_network() {
             .as_deref(),
         Some("/networks?page=2&sort=last")
     );
-    ui.click("p.sortby a[href='/networks?sort=first']").await;
+
+    // Search as you type: "net-11" keeps net-110 ... net-119 (newest first seen again).
+    ui.browser
+        .js(
+            "const s = document.querySelector('select[name=sort]'); s.value = 'first'; \
+             const q = document.querySelector('#q'); q.value = 'net-11'; \
+             q.dispatchEvent(new Event('input', { bubbles: true })); return null;",
+        )
+        .await;
     ui.wait_js(
-        "return document.querySelector('p.sortby strong').innerText === 'newest first seen';",
+        "return document.querySelector('#netlist p.count').innerText.startsWith('10 networks');",
         Duration::from_secs(10),
     )
     .await;
+    let rows = list_rows(&ui).await;
+    let want: Vec<String> = (110..120).rev().map(|i| format!("net-{i}")).collect();
+    assert_eq!(rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>(), want);
+    assert!(ui.path().await.contains("q=net-11"));
+    ui.browser.screenshot("networks-search").await;
+    ui.open("/networks").await;
 
     // A row opens its network.
     let (first_bssid, first_ssid) = list_rows(&ui).await.remove(0);
@@ -269,6 +295,8 @@ async fn bundled_demo_grows_and_every_page_renders() {
             "Radio",
             "Security",
             "Seen",
+            "Signal",
+            "Clients",
             "SSID history",
             "Latest sightings"
         ]
@@ -498,7 +526,8 @@ async fn assert_no_injected_markup(ui: &Ui, what: &str) {
     let found = ui
         .browser
         .js("return Array.from(document.querySelectorAll(\
-             'main img, main svg, main script, main b, main title, [onerror], [onload], [hx-trigger]'\
+             'main img:not(.chart), main svg, main script, main b, main title, [onerror], [onload], \
+              [hx-trigger]:not(form.filters)'\
              )).map(e => e.outerHTML);")
         .await;
     assert_eq!(found, Value::Array(vec![]), "{what}: injected markup");
