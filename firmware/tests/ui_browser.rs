@@ -778,3 +778,115 @@ fn alive(pid: &u32) -> bool {
             .is_some_and(|r| !r.trim_start().starts_with('Z'))
     })
 }
+
+/// The bundled demo again, for the pages beyond the list: the dashboard's counters move by
+/// themselves (server-sent events, no reload), a network's signal chart loads, the map draws
+/// the networks that have a position, and the exports download.
+#[tokio::test]
+async fn dashboard_is_live_and_chart_map_and_exports_work() {
+    let ui = Ui::start(&["--speed", "2"]).await;
+
+    // Dashboard: the number of networks rises without the page being reloaded (a marker left
+    // on `window` would not survive a reload).
+    ui.open("/").await;
+    ui.browser
+        .js("window.pwMarker = 'kept'; return null;")
+        .await;
+    let first: u64 = ui.text("#n-networks").await.parse().unwrap();
+    ui.wait_js(
+        &format!(
+            "const n = document.querySelector('#n-networks'); \
+             return !!n && Number(n.innerText) > {first} && window.pwMarker === 'kept';"
+        ),
+        Duration::from_secs(45),
+    )
+    .await;
+    let later: u64 = ui.text("#n-networks").await.parse().unwrap();
+    println!("dashboard counter went from {first} to {later} while the page stayed open");
+    assert!(ui.text("#live dl.facts").await.contains("GPS"));
+    ui.assert_no_script_ran("the dashboard").await;
+    ui.browser.screenshot("dashboard").await;
+
+    // A network's page shows its signal chart (an SVG the browser decodes).
+    ui.open("/networks?sort=signal").await;
+    ui.click("#netlist td.bssid a").await;
+    ui.wait_js(
+        "const i = document.querySelector('img.chart'); \
+         return !!i && i.complete && i.naturalWidth > 0;",
+        Duration::from_secs(10),
+    )
+    .await;
+    ui.browser.screenshot("network-chart").await;
+
+    // The map: Leaflet draws one marker per network with a position (the demo replays a GPS
+    // log, so some have one), as many as the GeoJSON export holds.
+    let (status, _, geojson) = ui.demo.get("/exports/geojson");
+    assert_eq!(status, 200);
+    let with_position = serde_json::from_str::<Value>(&geojson).unwrap()["features"]
+        .as_array()
+        .unwrap()
+        .len();
+    ui.open("/map").await;
+    ui.wait_js(
+        "const m = document.querySelector('#map'); return !!m && m.dataset.loaded !== undefined;",
+        Duration::from_secs(15),
+    )
+    .await;
+    let drawn: u64 = ui
+        .browser
+        .js("return Number(document.querySelector('#map').dataset.loaded);")
+        .await
+        .as_u64()
+        .unwrap();
+    assert!(
+        drawn >= with_position as u64 && drawn > 0,
+        "{drawn} drawn, {with_position} before"
+    );
+    assert!(ui.text("#map-status").await.contains("with a position"));
+    assert!(
+        ui.browser
+            .js("return !!document.querySelector('.leaflet-control-scale');")
+            .await
+            == Value::Bool(true)
+    );
+    ui.assert_no_script_ran("the map").await;
+    ui.browser.screenshot("map").await;
+
+    // Exports: the page links every format; each link downloads a file.
+    ui.open("/exports").await;
+    let hrefs = ui
+        .browser
+        .js("return Array.from(document.querySelectorAll('ul.exports a[download]')).map(a => a.getAttribute('href'));")
+        .await;
+    let hrefs: Vec<String> = hrefs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(hrefs.len(), 5, "{hrefs:?}");
+    for href in &hrefs {
+        let (status, headers, body) = ui.demo.get(href);
+        assert_eq!(status, 200, "{href}");
+        let disposition = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-disposition"))
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default();
+        assert!(
+            disposition.starts_with("attachment; filename=\"piwardrive."),
+            "{href}: {disposition}"
+        );
+        assert!(!body.is_empty(), "{href}");
+    }
+    for (path, shot) in [
+        ("/channels", "channels"),
+        ("/sessions", "sessions"),
+        ("/system", "system"),
+        ("/capture", "capture-demo"),
+    ] {
+        ui.open(path).await;
+        ui.assert_no_script_ran(path).await;
+        ui.browser.screenshot(shot).await;
+    }
+}

@@ -573,7 +573,8 @@ pub fn http_get(addr: &str, path: &str) -> (u16, Vec<(String, String)>, String) 
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        // HTTP/1.0, so that a streamed body (an export) comes close-delimited, not chunked.
+        "GET {path} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut buf = Vec::new();
