@@ -102,8 +102,10 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         settings.commit_interval,
         sources_token.clone(),
     ));
+    let mut gps_observer = None;
     if let Some(g) = settings.gpsd.clone() {
         let (status_tx, status_rx) = watch::channel(GpsStatus::new(g.stale_after));
+        gps_observer = Some(status_rx.clone());
         let (fix_tx, fix_rx) = mpsc::channel(64);
         tracing::info!("GPS: reading gpsd at {}", g.addr);
         tasks.spawn({
@@ -126,7 +128,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
             "GPS: disabled in the configuration; networks are recorded without position"
         );
     }
-    let observers = source::spawn_all(&settings, &tasks, &input_tx, &sources_token);
+    let mut observers = source::spawn_all(&settings, &tasks, &input_tx, &sources_token);
+    observers.gps = gps_observer;
     tasks.close();
     let web_token = CancellationToken::new();
     let mut web_task = tokio::spawn(crate::web::serve(
@@ -479,6 +482,8 @@ fn gps_time(system_minus_gps_us: i64, set_clock: bool) -> TrackerInput {
 pub struct Observers {
     pub sources: Vec<watch::Receiver<SourceStatus>>,
     pub hops: Vec<watch::Receiver<HopStatus>>,
+    /// The GPS, when the configuration enables it.
+    pub gps: Option<watch::Receiver<GpsStatus>>,
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! `piwardrive demo`: replays the bundled real captures and a real GPS log at their own pace, in a loop, into a temporary store, and serves the UI.
+//! `piwardrive demo`: replays the bundled real captures (or the user's, `--replay`) and a real GPS log at their own pace, in a loop, into a temporary store, and serves the UI.
 
 use crate::gps::log::{ReadOptions, parse_log};
 use crate::gps::track::Track;
@@ -8,8 +8,9 @@ use crate::store::{Store, StoreWriter};
 use crate::tracker::{Decoder, Input, Tracker};
 use anyhow::Context;
 use piwardrive_dot11::capfile::CapReader;
+use std::borrow::Cow;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
@@ -40,6 +41,53 @@ pub const BUNDLED: &[(&str, &[u8])] = &[
         include_bytes!("../testdata/pcap/aircrack_pmkid-not-recognized.cap"),
     ),
 ];
+
+/// One capture the demo replays: a name for the session's sources, and the file's bytes.
+pub struct Capture {
+    pub name: String,
+    pub bytes: Cow<'static, [u8]>,
+}
+
+/// The bundled captures, borrowed from the binary.
+pub fn bundled() -> Vec<Capture> {
+    BUNDLED
+        .iter()
+        .map(|&(name, bytes)| Capture {
+            name: name.to_owned(),
+            bytes: Cow::Borrowed(bytes),
+        })
+        .collect()
+}
+
+/// Reads capture files for `--replay`, checking up front that each is a pcap or pcapng file
+/// with at least one record, so that a wrong path fails at once and not as an empty UI.
+pub fn load(paths: &[PathBuf]) -> anyhow::Result<Vec<Capture>> {
+    paths
+        .iter()
+        .map(|p| {
+            let bytes =
+                std::fs::read(p).with_context(|| format!("reading capture {}", p.display()))?;
+            let mut reader = CapReader::new(&bytes[..])
+                .with_context(|| format!("{} is not a pcap or pcapng capture", p.display()))?;
+            anyhow::ensure!(
+                matches!(reader.next_record(), Some(Ok(_))),
+                "{} holds no readable record to replay",
+                p.display()
+            );
+            Ok(Capture {
+                name: file_name(p),
+                bytes: Cow::Owned(bytes),
+            })
+        })
+        .collect()
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().map_or_else(
+        || p.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
 
 /// The GPS log the demo replays with the captures: a boat moving for 146 s (gpsd's
 /// bundg_zeus_9.log), re-timed to the demo's clock and played forwards and backwards in turn
@@ -101,10 +149,16 @@ const MAX_GAP: Duration = Duration::from_secs(2);
 /// How often the replay commits what it tracked.
 const COMMIT_EVERY: Duration = Duration::from_secs(1);
 
-/// Runs the demo until Ctrl-C. The UI's admin password is `password`, or a random one
-/// printed at the start.
-pub fn run(listen: SocketAddr, speed: f64, password: Option<String>) -> anyhow::Result<()> {
+/// Runs the demo on `captures` (see [`bundled`] and [`load`]) until Ctrl-C. The UI's admin
+/// password is `password`, or a random one printed at the start.
+pub fn run(
+    listen: SocketAddr,
+    speed: f64,
+    captures: Vec<Capture>,
+    password: Option<String>,
+) -> anyhow::Result<()> {
     anyhow::ensure!(speed > 0.0, "--speed must be greater than 0");
+    anyhow::ensure!(!captures.is_empty(), "the demo needs a capture to replay");
     if let Some(p) = &password {
         anyhow::ensure!(
             p.chars().count() >= crate::accounts::MIN_PASSWORD_LEN,
@@ -114,7 +168,7 @@ pub fn run(listen: SocketAddr, speed: f64, password: Option<String>) -> anyhow::
     }
     let dir = std::env::temp_dir().join(format!("piwardrive-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let result = run_in(dir.clone(), listen, speed, password);
+    let result = run_in(dir.clone(), listen, speed, captures, password);
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
@@ -146,17 +200,27 @@ fn run_in(
     dir: PathBuf,
     listen: SocketAddr,
     speed: f64,
+    captures: Vec<Capture>,
     password: Option<String>,
 ) -> anyhow::Result<()> {
     let store = Store::open(&dir.join("piwardrive.redb"))?;
     create_admin(&store, password)?;
+    let what = if matches!(captures.first(), Some(c) if matches!(c.bytes, Cow::Borrowed(_))) {
+        "the bundled captures".to_owned()
+    } else {
+        captures
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let shutdown = CancellationToken::new();
     let replay = {
         let store = store.clone();
         let shutdown = shutdown.clone();
         std::thread::Builder::new()
             .name("demo-replay".into())
-            .spawn(move || replay(store, speed, shutdown))?
+            .spawn(move || replay(store, speed, &captures, shutdown))?
     };
     let rt = tokio::runtime::Runtime::new()?;
     let served = rt.block_on(async {
@@ -168,7 +232,7 @@ fn run_in(
             }
         };
         tokio::spawn(ctrl_c);
-        eprintln!("demo: replaying bundled captures; UI on http://{listen}/ (Ctrl-C to stop)");
+        eprintln!("demo: replaying {what}; UI on http://{listen}/ (Ctrl-C to stop)");
         let r = crate::web::serve(listen, crate::web::AppState::new(store), shutdown.clone()).await;
         shutdown.cancel();
         r
@@ -180,13 +244,21 @@ fn run_in(
     replayed
 }
 
-/// Replays the bundled captures until `shutdown`, committing once a second.
-pub fn replay(store: Store, speed: f64, shutdown: CancellationToken) -> anyhow::Result<()> {
+/// Replays `captures` in a loop until `shutdown`, committing once a second.
+pub fn replay(
+    store: Store,
+    speed: f64,
+    captures: &[Capture],
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let session = SessionRecord::new(
         store.next_session_id()?,
         store.device_id(),
         now_us(),
-        BUNDLED.iter().map(|(n, _)| format!("demo:{n}")).collect(),
+        captures
+            .iter()
+            .map(|c| format!("demo:{}", c.name))
+            .collect(),
         TimeSource::SystemClock,
     );
     let mut tracker = Tracker::new(session, store.next_observation_seq()?, vec![], vec![]);
@@ -195,8 +267,8 @@ pub fn replay(store: Store, speed: f64, shutdown: CancellationToken) -> anyhow::
     let mut decoder = Decoder::default();
     let mut last_commit = Instant::now();
     'outer: while !shutdown.is_cancelled() {
-        for (_name, bytes) in BUNDLED {
-            let mut reader = CapReader::new(*bytes)?;
+        for capture in captures {
+            let mut reader = CapReader::new(&capture.bytes[..])?;
             let mut prev_ts: Option<TimeUs> = None;
             let mut deadline = Instant::now();
             while let Some(Ok(rec)) = reader.next_record() {

@@ -13,6 +13,7 @@ pub mod model;
 pub mod report;
 pub mod store;
 pub mod synth;
+pub mod system;
 pub mod tracker;
 pub mod web;
 

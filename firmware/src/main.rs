@@ -100,7 +100,8 @@ enum Command {
         #[arg(long)]
         set_clock: bool,
     },
-    /// Replay the bundled real captures in a loop into a temporary store and serve the UI.
+    /// Replay the bundled real captures (or yours, with --replay) in a loop into a temporary
+    /// store and serve the UI.
     Demo {
         /// Address for the web UI.
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
@@ -108,6 +109,10 @@ enum Command {
         /// Replay speed multiplier (1 = the captures' own pace).
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
+        /// Replay these pcap/pcapng captures instead of the bundled ones (radiotap, Prism, PPI
+        /// or bare 802.11; the same files `ingest` reads).
+        #[arg(long, value_name = "FILE", num_args = 1..)]
+        replay: Vec<PathBuf>,
         /// The admin password of the demo's UI; without it, a random one is made and printed.
         #[arg(long, value_name = "PASSWORD")]
         password: Option<String>,
@@ -467,9 +472,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo {
             listen,
             speed,
+            replay,
             password,
         } => {
-            demo::run(listen, speed, password)?;
+            let captures = if replay.is_empty() {
+                demo::bundled()
+            } else {
+                demo::load(&replay)?
+            };
+            demo::run(listen, speed, captures, password)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::User { action } => user_command(action),

@@ -168,10 +168,7 @@ pub(super) fn spawn_all(
         board: watch::Sender::new(vec![None; settings.sources.len()]),
         split: settings.split_hopping,
     };
-    let mut observers = super::Observers {
-        sources: Vec::new(),
-        hops: Vec::new(),
-    };
+    let mut observers = super::Observers::default();
     for (index, s) in settings.sources.iter().enumerate() {
         let name = format!("{index} ({})", s.interface);
         let (status, status_rx) = watch::channel(SourceStatus {

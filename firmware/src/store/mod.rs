@@ -11,6 +11,7 @@
 
 mod accounts;
 mod error;
+mod query;
 mod read;
 mod schema;
 mod writer;

@@ -64,7 +64,7 @@ const TEXT: &str = "text/plain; charset=utf-8";
 
 /// Every asset the server knows. Licence files are served too, so the vendored code's terms
 /// travel with it.
-pub static ASSETS: [Asset; 7] = [
+pub static ASSETS: [Asset; 11] = [
     asset!("app.css", "text/css; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
     asset!(
@@ -78,19 +78,37 @@ pub static ASSETS: [Asset; 7] = [
     asset!("vendor/htmx.LICENSE", TEXT),
     asset!("vendor/htmx-ext-sse.LICENSE", TEXT),
     asset!("vendor/README.md", "text/markdown; charset=utf-8"),
+    asset!("map.js", JS),
+    asset!(
+        "vendor/leaflet/leaflet.js",
+        JS,
+        Some(include_bytes!(
+            "../../../web-templates/static/vendor/leaflet/leaflet.js.gz"
+        ))
+    ),
+    asset!("vendor/leaflet/leaflet.css", "text/css; charset=utf-8"),
+    asset!("vendor/leaflet/LICENSE", TEXT),
 ];
 
 /// The URLs pages link to, built once.
 pub struct Urls {
     pub css: String,
     pub htmx: String,
+    pub htmx_sse: String,
     pub icon: String,
+    pub map_js: String,
+    pub leaflet_js: String,
+    pub leaflet_css: String,
 }
 
 pub static URLS: LazyLock<Urls> = LazyLock::new(|| Urls {
     css: by_path("app.css").url(),
     htmx: by_path("vendor/htmx.min.js").url(),
+    htmx_sse: by_path("vendor/htmx-ext-sse.min.js").url(),
     icon: by_path("icon.svg").url(),
+    map_js: by_path("map.js").url(),
+    leaflet_js: by_path("vendor/leaflet/leaflet.js").url(),
+    leaflet_css: by_path("vendor/leaflet/leaflet.css").url(),
 });
 
 fn by_path(path: &str) -> &'static Asset {

@@ -415,6 +415,10 @@ pub fn json_error(status: StatusCode, msg: &str) -> Response {
 /// True unless the request says it comes from another site: an `Origin` whose host is not
 /// this `Host`, or `Sec-Fetch-Site: cross-site`. A request with neither header (curl, a
 /// script) passes this check; the CSRF token is what protects browsers.
+///
+/// `Origin: null` says nothing: browsers send it for a form posted from a page served with
+/// `Referrer-Policy: no-referrer`, which every page here is. Then `Sec-Fetch-Site` (and the
+/// token) decide.
 fn same_origin(headers: &HeaderMap) -> bool {
     if headers
         .get("sec-fetch-site")
@@ -422,7 +426,10 @@ fn same_origin(headers: &HeaderMap) -> bool {
     {
         return false;
     }
-    let Some(origin) = headers.get(header::ORIGIN) else {
+    let Some(origin) = headers
+        .get(header::ORIGIN)
+        .filter(|o| o.as_bytes() != b"null")
+    else {
         return true;
     };
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
@@ -702,6 +709,39 @@ mod tests {
         ] {
             assert_eq!(local_next(bad), "/", "{bad:?}");
         }
+    }
+
+    #[test]
+    fn origin_checks() {
+        let h = |pairs: &[(&str, &str)]| {
+            let mut m = HeaderMap::new();
+            for (k, v) in pairs {
+                m.insert(
+                    axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                    v.parse().unwrap(),
+                );
+            }
+            m
+        };
+        assert!(same_origin(&h(&[])));
+        assert!(same_origin(&h(&[
+            ("host", "192.168.4.1"),
+            ("origin", "http://192.168.4.1")
+        ])));
+        assert!(!same_origin(&h(&[
+            ("host", "192.168.4.1"),
+            ("origin", "http://evil.example")
+        ])));
+        // A form posted from one of our pages (Referrer-Policy: no-referrer).
+        assert!(same_origin(&h(&[
+            ("host", "192.168.4.1"),
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(!same_origin(&h(&[
+            ("origin", "null"),
+            ("sec-fetch-site", "cross-site")
+        ])));
     }
 
     #[test]

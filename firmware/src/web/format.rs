@@ -42,6 +42,21 @@ pub fn time_iso(us: TimeUs) -> String {
     format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
 }
 
+/// A size for people, in binary units: `512 B`, `3.4 MiB`, `28.1 GiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
 /// `Band::label`, or a dash when unknown.
 pub fn band(b: Option<Band>) -> &'static str {
     b.map_or("–", Band::label)

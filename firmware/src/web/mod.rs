@@ -10,12 +10,17 @@
 //! A route added here is protected without further ado.
 //!
 //! Routes (see DESIGN.md section 7 for the pages still to come):
-//! - `GET /` → 303 to `/networks` (the dashboard later)
-//! - `GET /networks?page=N&sort=first|last` (full page, or the `list` fragment for htmx)
-//! - `GET /networks/{bssid}`
+//! - `GET /` (the dashboard), `GET /events/dashboard` (its live part, server-sent events)
+//! - `GET /networks?page=N&sort=first|last|signal&q=&band=&sec=&hidden=&session=` (full page,
+//!   or the `list` fragment for htmx; see [`filter`])
+//! - `GET /networks/{bssid}`, `GET /networks/{bssid}/signal.svg` (its signal chart)
 //! - `GET /static/{*path}` (from memory; hashed names cached immutably)
-//! - `GET /capture` (the capture sources of `piwardrive run`)
-//! - `GET /api/v1/networks?page=N&sort=first|last`, `GET /api/v1/sources`,
+//! - `GET /map`, `GET /api/v1/track?session=N`, `GET /channels`, `GET /channels/{band}.svg`, `GET /capture` (the capture sources of
+//!   `piwardrive run`), `GET /sessions`, `GET /exports`,
+//!   `GET /exports/{format}?session=N` (a download, streamed), `GET /system`,
+//!   `GET /system/{metric}.svg`
+//! - `GET /api/v1/networks?page=N&sort=first|last`, `GET /api/v1/sources`, `GET /api/v1/dashboard`,
+//!   `GET /api/v1/channels`, `GET /api/v1/system`,
 //!   `GET /api/v1/system/health`
 //! - `GET|POST /login`, `POST /logout`, `GET|POST /setup` (first visit only)
 //! - admin only: `GET /accounts`, `POST /accounts/users`, `POST /accounts/users/remove`,
@@ -24,11 +29,18 @@
 mod api;
 mod assets;
 pub mod auth;
+mod channels;
+mod chart;
+mod dashboard;
 pub mod escape;
+mod exports;
+mod filter;
 mod format;
 mod login;
+pub(crate) mod map;
 mod pages;
 mod sources;
+mod system_page;
 
 #[cfg(test)]
 mod auth_tests;
@@ -41,7 +53,7 @@ use axum::Router;
 use axum::extract::{Path, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 
@@ -59,6 +71,8 @@ pub struct AppState {
     store: Store,
     /// The live capture sources; `None` when nothing captures (`demo`, a store being viewed).
     sources: Option<crate::appliance::Observers>,
+    /// The host's recent readings, filled by [`serve`]'s sampler.
+    history: system_page::History,
     /// Sessions, the login limiter and the configured admin password.
     auth: auth::Auth,
 }
@@ -68,6 +82,7 @@ impl AppState {
         AppState {
             store,
             sources: None,
+            history: system_page::History::default(),
             auth: auth::Auth::default(),
         }
     }
@@ -137,10 +152,24 @@ impl IntoResponse for WebError {
 /// The whole UI and API for `state`.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(|| async { Redirect::to("/networks") }))
+        .route("/", get(dashboard::page))
+        .route("/api/v1/dashboard", get(dashboard::api))
+        .route("/events/dashboard", get(dashboard::events))
         .route("/networks", get(pages::networks))
         .route("/networks/{bssid}", get(pages::network))
+        .route("/networks/{bssid}/signal.svg", get(pages::signal_chart))
         .route("/capture", get(sources::page))
+        .route("/map", get(map::page))
+        .route("/api/v1/track", get(map::track))
+        .route("/channels", get(channels::page))
+        .route("/channels/{file}", get(channels::svg))
+        .route("/api/v1/channels", get(channels::api))
+        .route("/system", get(system_page::page))
+        .route("/system/{file}", get(system_page::chart))
+        .route("/api/v1/system", get(system_page::api))
+        .route("/sessions", get(exports::sessions_page))
+        .route("/exports", get(exports::exports_page))
+        .route("/exports/{format}", get(exports::download))
         .route("/api/v1/sources", get(sources::api))
         .route("/static/{*path}", get(static_file))
         .route("/api/v1/networks", get(api::networks))
@@ -159,6 +188,10 @@ pub fn router(state: AppState) -> Router {
         // every response, refusals included.
         .layer(middleware::from_fn_with_state(state.clone(), auth::gate))
         .layer(middleware::from_fn(security_headers))
+        // gzip for clients that take it (pages, JSON, SVG, CSS, downloads). tower-http's
+        // default predicate leaves out server-sent events, images and tiny bodies, and a
+        // response that is already encoded (the vendored .gz assets) passes untouched.
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
 }
 
@@ -212,6 +245,13 @@ pub async fn serve(
         .local_addr()
         .context("reading the web UI's listening address")?;
     tracing::info!("web UI listening on http://{local}/");
+    let data_dir = state
+        .store
+        .path()
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    tokio::spawn(state.history.clone().sample(data_dir, shutdown.clone()));
     // With the peer's address (`ConnectInfo`), which the login limiter keys on.
     axum::serve(
         listener,

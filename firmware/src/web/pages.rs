@@ -10,15 +10,15 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde::Deserialize;
 
 use super::assets::URLS;
 use super::auth::Ctx;
 use super::escape::{SsidView, display_ssid};
+use super::filter::{self, Filter};
 use super::format::{self, SecurityDetail};
 use super::{AppState, PAGE_SIZE, WebError};
 use crate::dot11::MacAddr;
-use crate::model::{ApRecord, Fix, Observation};
+use crate::model::{ApRecord, ClientRecord, Fix, Observation};
 
 /// One entry of the main navigation.
 pub struct NavItem {
@@ -31,15 +31,15 @@ pub struct NavItem {
 
 /// The pages of DESIGN.md section 7, in menu order.
 const NAV: [(&str, &str, bool); 11] = [
-    ("/", "Dashboard", false),
+    ("/", "Dashboard", true),
     ("/networks", "Networks", true),
     ("/capture", "Capture", true),
-    ("/map", "Map", false),
-    ("/channels", "Channels", false),
-    ("/sessions", "Sessions", false),
-    ("/exports", "Exports", false),
+    ("/map", "Map", true),
+    ("/channels", "Channels", true),
+    ("/sessions", "Sessions", true),
+    ("/exports", "Exports", true),
     ("/alerts", "Alerts", false),
-    ("/system", "System", false),
+    ("/system", "System", true),
     ("/settings", "Settings", false),
     ("/accounts", "Accounts", true),
 ];
@@ -52,6 +52,7 @@ const ADMIN_NAV: &str = "/accounts";
 pub struct Layout {
     pub css_url: &'static str,
     pub htmx_url: &'static str,
+    pub htmx_sse_url: &'static str,
     pub icon_url: &'static str,
     pub version: &'static str,
     pub nav: Vec<NavItem>,
@@ -73,6 +74,7 @@ impl Layout {
             csrf: ctx.csrf.clone(),
             css_url: &URLS.css,
             htmx_url: &URLS.htmx,
+            htmx_sse_url: &URLS.htmx_sse,
             icon_url: &URLS.icon,
             version: env!("CARGO_PKG_VERSION"),
             nav: NAV
@@ -91,32 +93,7 @@ impl Layout {
     }
 }
 
-/// List order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Sort {
-    /// Newest first by first sighting.
-    #[default]
-    First,
-    /// Most recently heard first.
-    Last,
-}
-
-impl Sort {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sort::First => "first",
-            Sort::Last => "last",
-        }
-    }
-}
-
-/// `?page=N&sort=first|last`; pages count from 1.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
-pub struct ListParams {
-    pub page: Option<u64>,
-    pub sort: Option<Sort>,
-}
+pub use super::filter::{ListParams, Sort};
 
 /// One page of the list, as read from the store.
 pub struct Listing {
@@ -126,6 +103,7 @@ pub struct Listing {
     /// At least 1, so "page 1 of 1" reads right for an empty store.
     pub pages: u64,
     pub sort: Sort,
+    pub filter: Filter,
     pub aps: Vec<ApRecord>,
 }
 
@@ -133,32 +111,30 @@ impl Listing {
     pub async fn read(state: &AppState, params: ListParams) -> Result<Listing, WebError> {
         let page = params.page.unwrap_or(1).max(1);
         let sort = params.sort.unwrap_or_default();
+        let filter = Filter::new(&params);
         let offset = (page - 1).saturating_mul(PAGE_SIZE as u64);
-        // The count and the page are two snapshots; a commit in between can only make the
-        // count a little stale, which the next refresh fixes.
-        let (total, aps) = state
-            .read(move |s| {
-                let total = s.ap_count()?;
-                let aps = match sort {
-                    Sort::First => s.aps_by_first_seen(offset, PAGE_SIZE)?,
-                    Sort::Last => s.aps_by_last_seen(offset, PAGE_SIZE)?,
-                };
-                Ok((total, aps))
-            })
+        // Unfiltered, the count and the page are two snapshots; a commit in between can only
+        // make the count a little stale, which the next refresh fixes.
+        let f = filter.clone();
+        let found = state
+            .read(move |s| filter::read_page(s, &f, sort, offset, PAGE_SIZE))
             .await?;
         Ok(Listing {
-            total,
+            total: found.total,
             page,
-            pages: total.div_ceil(PAGE_SIZE as u64).max(1),
+            pages: found.total.div_ceil(PAGE_SIZE as u64).max(1),
             sort,
-            aps,
+            filter,
+            aps: found.aps,
         })
     }
 
     fn href(&self, page: u64) -> String {
-        match self.sort {
-            Sort::First => format!("/networks?page={page}"),
-            Sort::Last => format!("/networks?page={page}&sort=last"),
+        let q = self.filter.query(self.sort);
+        if q.is_empty() {
+            format!("/networks?page={page}")
+        } else {
+            format!("/networks?page={page}&{q}")
         }
     }
 }
@@ -199,13 +175,21 @@ impl NetworkRow {
 #[template(path = "networks.html", blocks = ["list"])]
 pub struct NetworksPage {
     pub layout: Layout,
-    pub sort: &'static str,
     pub total: u64,
     pub page: u64,
     pub pages: u64,
     pub rows: Vec<NetworkRow>,
     pub prev_href: Option<String>,
     pub next_href: Option<String>,
+    /// The orders offered: (value, label, current).
+    pub sorts: Vec<(&'static str, &'static str, bool)>,
+    /// The form's current values ("" for any).
+    pub q: String,
+    pub band: &'static str,
+    pub sec: &'static str,
+    pub hidden: &'static str,
+    pub session: bool,
+    pub filtered: bool,
 }
 
 /// True for an htmx request that wants a fragment. A history restore (back button after an
@@ -222,15 +206,32 @@ pub async fn networks(
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let l = Listing::read(&state, params).await?;
+    let f = &l.filter;
     let page = NetworksPage {
         layout: Layout::new("/networks", &ctx),
-        sort: l.sort.as_str(),
         total: l.total,
         page: l.page,
         pages: l.pages,
         rows: l.aps.iter().map(NetworkRow::new).collect(),
         prev_href: (l.page > 1).then(|| l.href((l.page - 1).min(l.pages))),
         next_href: (l.page < l.pages).then(|| l.href(l.page + 1)),
+        sorts: [
+            (Sort::First, "newest first seen"),
+            (Sort::Last, "last seen"),
+            (Sort::Signal, "strongest signal"),
+        ]
+        .into_iter()
+        .map(|(s, label)| (s.as_str(), label, s == l.sort))
+        .collect(),
+        q: f.q.clone().unwrap_or_default(),
+        band: f.band.map_or("", |b| b.as_str()),
+        sec: f.sec.map_or("", |s| s.as_str()),
+        hidden: f.hidden.map_or("", |h| match h {
+            filter::YesNo::Yes => "yes",
+            filter::YesNo::No => "no",
+        }),
+        session: f.session.is_some(),
+        filtered: !f.is_empty(),
     };
     let html = if wants_fragment(&headers) {
         page.as_list().render()?
@@ -380,10 +381,40 @@ pub struct NetworkPage {
     pub layout: Layout,
     pub ap: ApView,
     pub sightings: Vec<SightingRow>,
+    pub clients: Vec<ClientRow>,
+    /// `/networks/<bssid>/signal.svg`
+    pub chart_url: String,
 }
 
-/// Sightings listed on the detail page (the chart and map come later).
+/// A client seen with the network.
+pub struct ClientRow {
+    pub mac: String,
+    pub vendor: String,
+    pub randomized: bool,
+    pub frames: u64,
+    pub signal: String,
+    pub last_seen: String,
+}
+
+impl ClientRow {
+    fn new(c: &ClientRecord) -> ClientRow {
+        ClientRow {
+            mac: c.mac.to_string(),
+            vendor: c.vendor.clone().unwrap_or_default(),
+            randomized: c.randomized,
+            frames: c.frames,
+            signal: opt_text(c.best_signal_dbm),
+            last_seen: format::time_short(c.last_seen),
+        }
+    }
+}
+
+/// Sightings listed on the detail page.
 const SIGHTINGS_SHOWN: usize = 20;
+/// Sightings drawn in the signal chart (the newest ones).
+const SIGHTINGS_CHARTED: usize = 500;
+/// Clients listed on the detail page.
+const CLIENTS_SHOWN: usize = 100;
 
 pub async fn network(
     State(state): State<AppState>,
@@ -398,11 +429,22 @@ pub async fn network(
     };
     let found = state
         .read(move |s| match s.ap(mac)? {
-            Some(ap) => Ok(Some((ap, s.observations_for(mac, SIGHTINGS_SHOWN)?))),
+            Some(ap) => {
+                let obs = s.observations_for(mac, SIGHTINGS_SHOWN)?;
+                // The clients table is far smaller than the networks'; a scan is fine.
+                let mut clients: Vec<ClientRecord> = s
+                    .all_clients()?
+                    .into_iter()
+                    .filter(|c| c.associated_bssid == Some(mac))
+                    .collect();
+                clients.sort_by_key(|c| std::cmp::Reverse(c.last_seen));
+                clients.truncate(CLIENTS_SHOWN);
+                Ok(Some((ap, obs, clients)))
+            }
             None => Ok(None),
         })
         .await?;
-    let Some((ap, obs)) = found else {
+    let Some((ap, obs, clients)) = found else {
         return not_found_page(
             &ctx,
             &format!("No network with BSSID {mac} has been recorded."),
@@ -412,6 +454,8 @@ pub async fn network(
         layout: Layout::new("/networks", &ctx),
         ap: ApView::new(&ap),
         sightings: obs.iter().map(SightingRow::new).collect(),
+        clients: clients.iter().map(ClientRow::new).collect(),
+        chart_url: format!("/networks/{mac}/signal.svg"),
     };
     Ok(Html(page.render()?).into_response())
 }
@@ -434,4 +478,43 @@ fn not_found_page(ctx: &Ctx, message: &str) -> Result<Response, WebError> {
 /// Any path no route matches.
 pub async fn not_found(ctx: Ctx) -> Result<Response, WebError> {
     not_found_page(&ctx, "There is no page at this address.")
+}
+
+/// `GET /networks/{bssid}/signal.svg`: the signal of the newest sightings over time.
+pub async fn signal_chart(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(bssid): Path<String>,
+) -> Result<Response, WebError> {
+    let Ok(mac) = MacAddr::from_str(&bssid) else {
+        return not_found_page(&ctx, "That is not a BSSID.");
+    };
+    let obs = state
+        .read(move |s| s.observations_for(mac, SIGHTINGS_CHARTED))
+        .await?;
+    let points: Vec<(crate::model::TimeUs, f64)> = obs
+        .iter()
+        .filter_map(|o| Some((o.time, f64::from(o.signal_dbm?))))
+        .collect();
+    let svg = super::chart::LineChart {
+        points: &points,
+        y_min: -100.0,
+        y_max: -20.0,
+        y_step: 20.0,
+        unit: "",
+        empty_text: "no signal readings",
+        title: &format!("Signal of {mac} over time, dBm"),
+    }
+    .render();
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("image/svg+xml"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        ],
+        svg,
+    )
+        .into_response())
 }

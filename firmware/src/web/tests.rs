@@ -103,13 +103,48 @@ fn numbered(n: u64) -> Vec<ApRecord> {
         .collect()
 }
 
-/// Sends `req` as the fixture's logged-in admin (unless it carries a cookie already).
-pub(super) async fn send(f: &Fixture, mut req: Request<Body>) -> Response {
-    if !req.headers().contains_key(header::COOKIE) && !f.cookie.is_empty() {
-        req.headers_mut()
-            .insert(header::COOKIE, f.cookie.parse().unwrap());
+/// What the request helpers send as: a [`Fixture`] (its admin session), or a bare
+/// [`AppState`] (a new admin session for each request).
+pub(super) trait Client {
+    fn app(&self) -> &AppState;
+    /// The `Cookie:` header value to send; empty for none.
+    fn cookie(&self) -> String;
+}
+
+impl Client for Fixture {
+    fn app(&self) -> &AppState {
+        &self.state
     }
-    send_anon(&f.state, req).await
+    fn cookie(&self) -> String {
+        self.cookie.clone()
+    }
+}
+
+impl Client for AppState {
+    fn app(&self) -> &AppState {
+        self
+    }
+    fn cookie(&self) -> String {
+        let id = self
+            .auth
+            .start_session("admin", crate::accounts::Role::Admin)
+            .unwrap();
+        format!(
+            "{}={}",
+            super::auth::SESSION_COOKIE,
+            crate::accounts::to_hex(&id)
+        )
+    }
+}
+
+/// Sends `req` as the client's logged-in admin (unless it carries a cookie already).
+pub(super) async fn send(f: &impl Client, mut req: Request<Body>) -> Response {
+    let cookie = f.cookie();
+    if !req.headers().contains_key(header::COOKIE) && !cookie.is_empty() {
+        req.headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+    }
+    send_anon(f.app(), req).await
 }
 
 /// Sends `req` as it is.
@@ -117,7 +152,7 @@ pub(super) async fn send_anon(state: &AppState, req: Request<Body>) -> Response 
     router(state.clone()).oneshot(req).await.unwrap()
 }
 
-pub(super) async fn get(f: &Fixture, uri: &str) -> Response {
+pub(super) async fn get(f: &impl Client, uri: &str) -> Response {
     send(f, Request::get(uri).body(Body::empty()).unwrap()).await
 }
 
@@ -128,7 +163,7 @@ pub(super) async fn body(resp: Response) -> String {
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
-pub(super) async fn get_ok(f: &Fixture, uri: &str) -> String {
+pub(super) async fn get_ok(f: &impl Client, uri: &str) -> String {
     let resp = get(f, uri).await;
     assert_eq!(resp.status(), StatusCode::OK, "{uri}");
     body(resp).await
@@ -150,12 +185,84 @@ fn row_ssids(html: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Three networks, one of them first seen 10 s ago (the others in 2026-11-27's T0 minutes).
+fn dashboard_fixture() -> Fixture {
+    let mut aps = numbered(2);
+    let mut fresh = ap(99, b"fresh");
+    fresh.first_seen = crate::ingest::now_us() - 10_000_000;
+    fresh.last_seen = fresh.first_seen;
+    aps.push(fresh);
+    fixture(aps, vec![])
+}
+
 #[tokio::test]
-async fn root_redirects_to_the_network_list() {
-    let f = fixture(vec![], vec![]);
-    let resp = get(&f, "/").await;
-    assert!(resp.status().is_redirection());
-    assert_eq!(header(&resp, header::LOCATION), "/networks");
+async fn dashboard_shows_the_counts() {
+    let f = dashboard_fixture();
+    let html = get_ok(&f, "/").await;
+    assert!(
+        html.contains(r#"<span class="num" id="n-networks">3</span>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(r#"<span class="num" id="n-new">1</span>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"sse-connect="/events/dashboard""#));
+    // Not a live appliance: nothing listening, GPS unknown, no alert about either.
+    assert!(html.contains("nothing live (recorded data)"));
+    let v: serde_json::Value =
+        serde_json::from_str(&get_ok(&f, "/api/v1/dashboard").await).unwrap();
+    assert_eq!(v["networks"], 3);
+    assert_eq!(v["networks_new_last_minute"], 1);
+    assert_eq!(v["gps"]["state"], "unknown");
+    assert!(v["host"]["disk_total_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(v["alerts"].as_array().unwrap().len(), 0, "{v}");
+}
+
+#[tokio::test]
+async fn dashboard_events_stream_the_live_block() {
+    use futures::StreamExt as _;
+    let f = dashboard_fixture();
+    let resp = get(&f, "/events/dashboard").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(header(&resp, header::CONTENT_TYPE).starts_with("text/event-stream"));
+    let mut stream = resp.into_body().into_data_stream();
+    let mut text = String::new();
+    while !text.contains("\n\n") {
+        let chunk = tokio::time::timeout(std::time::Duration::from_secs(10), stream.next())
+            .await
+            .expect("an event within 10 s")
+            .expect("the stream goes on")
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.starts_with("event: dashboard\n"), "{text}");
+    assert!(text.contains(r#"id="n-networks">3<"#), "{text}");
+    // The fragment only: no page layout inside the event.
+    assert!(!text.contains("<html"), "{text}");
+}
+
+#[tokio::test]
+async fn dashboard_raises_alerts_for_a_failed_source() {
+    let f = sources_state();
+    let v: serde_json::Value =
+        serde_json::from_str(&get_ok(&f, "/api/v1/dashboard").await).unwrap();
+    let alerts = v["alerts"].as_array().unwrap();
+    assert!(
+        alerts[0]
+            .as_str()
+            .unwrap()
+            .starts_with("Capture source 0 (wlan1) is not capturing: wlan1: the adapter is gone"),
+        "{v}"
+    );
+    assert_eq!(v["gps"]["state"], "off");
+    assert_eq!(
+        v["listening"][0],
+        "0 (wlan1): locked on 44 (5 GHz, 5220 MHz)"
+    );
+    let html = get_ok(&f, "/").await;
+    assert!(html.contains("&lt;script&gt;x") || html.contains("&#60;script&#62;x"));
+    assert!(!html.contains("<script>x"));
 }
 
 #[tokio::test]
@@ -480,7 +587,8 @@ async fn static_assets_are_served_with_type_and_cache_headers() {
     let f = fixture(vec![], vec![]);
     let html = get_ok(&f, "/networks").await;
     let links = static_links(&html);
-    assert_eq!(links.len(), 3, "{links:?}");
+    // css, icon, htmx and its SSE extension.
+    assert_eq!(links.len(), 4, "{links:?}");
     for link in &links {
         let resp = get(&f, link).await;
         assert_eq!(resp.status(), StatusCode::OK, "{link}");
@@ -589,7 +697,21 @@ async fn pages_are_light_and_self_contained() {
     assert!(css < 8_000, "css {css} B");
     assert!(html.len() + assets < 110_000);
     // Nothing is fetched from elsewhere: no CDN, no web fonts, no absolute URLs.
-    for page in [html, get_ok(&f, "/networks/02:00:00:00:00:01").await] {
+    let mut pages = vec![html];
+    for path in [
+        "/",
+        "/networks/02:00:00:00:00:01",
+        "/capture",
+        "/channels",
+        "/sessions",
+        "/exports",
+        "/system",
+    ] {
+        let page = get_ok(&f, path).await;
+        assert!(page.len() < 40_000, "{path}: {} B", page.len());
+        pages.push(page);
+    }
+    for page in pages {
         assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("\"//"));
     }
     let css_text = get_ok(&f, "/static/app.css").await;
@@ -709,6 +831,7 @@ fn sources_state() -> Fixture {
     f.state = f.state.with_sources(Observers {
         sources: vec![a, b],
         hops: vec![ha, hb],
+        gps: None,
     });
     f
 }
@@ -761,4 +884,419 @@ async fn without_live_sources_the_capture_page_says_so() {
     assert_eq!(v["sources"].as_array().unwrap().len(), 0);
     let html = get_ok(&f, "/capture").await;
     assert!(html.contains("This process captures nothing"));
+}
+
+#[tokio::test]
+async fn search_filters_and_signal_sort() {
+    let mut aps = numbered(60);
+    let mut home = ap(200, b"HomeNet <5G>");
+    home.band = Some(Band::B5);
+    home.channel = Some(36);
+    home.best_signal_dbm = Some(-20);
+    let mut open = ap(201, b"cafe");
+    open.security = Default::default();
+    open.vendor = Some("Zyxel Communications".into());
+    let mut hidden = ap(202, b"");
+    hidden.ssid = None;
+    hidden.hidden = true;
+    aps.extend([home, open, hidden]);
+    let f = fixture(aps, vec![]);
+    let api = |q: &'static str| {
+        let state = f.state.clone();
+        async move {
+            let v: serde_json::Value =
+                serde_json::from_str(&get_ok(&state, &format!("/api/v1/networks?{q}")).await)
+                    .unwrap();
+            let names: Vec<String> = v["networks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["bssid"].as_str().unwrap().to_owned())
+                .collect();
+            (v["total"].as_u64().unwrap(), names)
+        }
+    };
+    // SSID text, case-insensitive, as displayed.
+    assert_eq!(
+        api("q=homenet").await,
+        (1, vec!["02:00:00:00:00:c8".into()])
+    );
+    assert_eq!(api("q=%3C5g%3E").await.0, 1);
+    // BSSID with or without colons, and vendor.
+    assert_eq!(api("q=00:00:c9").await.0, 1);
+    assert_eq!(api("q=0000c9").await.0, 1);
+    assert_eq!(api("q=zyxel").await, (1, vec!["02:00:00:00:00:c9".into()]));
+    assert_eq!(api("band=5").await.0, 1);
+    assert_eq!(api("band=2.4").await.0, 62);
+    assert_eq!(api("sec=open").await, (1, vec!["02:00:00:00:00:c9".into()]));
+    assert_eq!(api("sec=wpa2").await.0, 62);
+    assert_eq!(
+        api("hidden=yes").await,
+        (1, vec!["02:00:00:00:00:ca".into()])
+    );
+    assert_eq!(api("hidden=no&band=2.4&sec=wpa2").await.0, 60);
+    assert_eq!(api("q=nothing-like-this").await.0, 0);
+    // Strongest first; ties by BSSID, descending.
+    let (total, first_page) = api("sort=signal").await;
+    assert_eq!(total, 63);
+    assert_eq!(first_page[0], "02:00:00:00:00:c8");
+    assert_eq!(first_page.len(), 50);
+    // Paging keeps the filters, in the page's links too.
+    let (_, second) = api("sort=signal&page=2").await;
+    assert_eq!(second.len(), 13);
+    let html = get_ok(&f, "/networks?sec=wpa2&q=net").await;
+    // The 60 "net-NNN" and "HomeNet <5G>", all WPA2.
+    assert!(html.contains("<strong>61</strong> networks"), "{html}");
+    assert!(
+        html.contains(r#"href="/networks?page=2&amp;q=net&amp;sec=wpa2""#)
+            || html.contains(r#"href="/networks?page=2&#38;q=net&#38;sec=wpa2""#),
+        "{html}"
+    );
+    assert!(html.contains(r#"<option value="wpa2" selected>"#));
+    // Invalid values are a client error, not a crash or a silent "any".
+    assert_eq!(
+        get(&f, "/networks?band=7").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn session_filter_keeps_the_newest_sessions_networks() {
+    use crate::model::{SessionRecord, TimeSource};
+    let aps = numbered(3);
+    let obs = |seq: u64, session_id: u64, i: u64| Observation {
+        seq,
+        session_id,
+        kind: ObservationKind::Ap,
+        mac: MacAddr::from_u64(0x0200_0000_0000 + i),
+        time: T0 + seq as i64 * MINUTE,
+        signal_dbm: Some(-61),
+        channel: Some(6),
+        freq_mhz: Some(2437),
+        fix: None,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("store.redb")).unwrap();
+    let w = StoreWriter::spawn(store.clone());
+    let session = |id| SessionRecord::new(id, [0; 16], T0, vec![], TimeSource::SystemClock);
+    w.send(Batch {
+        aps,
+        // Network 0 heard in session 1 only, 1 in both, 2 in session 2 only.
+        observations: vec![obs(1, 1, 0), obs(2, 1, 1), obs(3, 2, 1), obs(4, 2, 2)],
+        sessions: vec![session(1), session(2)],
+        ..Default::default()
+    })
+    .unwrap();
+    w.flush().unwrap();
+    let state = AppState::new(store);
+    let v: serde_json::Value =
+        serde_json::from_str(&get_ok(&state, "/api/v1/networks?session=current&sort=last").await)
+            .unwrap();
+    assert_eq!(v["total"], 2, "{v}");
+    let got: Vec<&str> = v["networks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["bssid"].as_str().unwrap())
+        .collect();
+    // Most recently heard first: `numbered` gives lower numbers later last sightings.
+    assert_eq!(got, ["02:00:00:00:00:01", "02:00:00:00:00:02"]);
+}
+
+#[tokio::test]
+async fn detail_page_charts_the_signal_and_lists_its_clients() {
+    use crate::model::ClientRecord;
+    let a = ap(7, b"Home");
+    let obs: Vec<Observation> = (1..=4)
+        .map(|i| Observation {
+            seq: i,
+            session_id: 1,
+            kind: ObservationKind::Ap,
+            mac: a.bssid,
+            time: T0 + i as i64 * MINUTE,
+            signal_dbm: Some(-90 + 10 * i as i8),
+            channel: Some(6),
+            freq_mhz: Some(2437),
+            fix: None,
+        })
+        .collect();
+    let client = ClientRecord {
+        mac: MacAddr::from_u64(0x0a00_0000_0001),
+        randomized: true,
+        probed_ssids: vec![],
+        associated_bssid: Some(a.bssid),
+        vendor: None,
+        first_seen: T0,
+        last_seen: T0 + MINUTE,
+        frames: 12,
+        best_signal_dbm: Some(-55),
+        best_fix: None,
+    };
+    let other = ClientRecord {
+        mac: MacAddr::from_u64(0x0a00_0000_0002),
+        associated_bssid: None,
+        ..client.clone()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("store.redb")).unwrap();
+    let w = StoreWriter::spawn(store.clone());
+    w.send(Batch {
+        aps: vec![a],
+        observations: obs,
+        clients: vec![client, other],
+        ..Default::default()
+    })
+    .unwrap();
+    w.flush().unwrap();
+    let state = AppState::new(store);
+    let html = get_ok(&state, "/networks/02:00:00:00:00:07").await;
+    assert!(html.contains(r#"<img class="chart" src="/networks/02:00:00:00:00:07/signal.svg""#));
+    assert!(html.contains("0a:00:00:00:00:01"), "{html}");
+    assert!(
+        !html.contains("0a:00:00:00:00:02"),
+        "a client of no network is not listed"
+    );
+    let resp = get(&state, "/networks/02:00:00:00:00:07/signal.svg").await;
+    assert_eq!(header(&resp, header::CONTENT_TYPE), "image/svg+xml");
+    let svg = body(resp).await;
+    let poly = svg.split("points=\"").nth(1).unwrap();
+    let poly = &poly[..poly.find('"').unwrap()];
+    // -80, -70, -60, -50 dBm: four points, each higher on the chart than the one before.
+    let ys: Vec<f64> = poly
+        .split_whitespace()
+        .map(|p| p.split_once(',').unwrap().1.parse().unwrap())
+        .collect();
+    assert_eq!(ys.len(), 4, "{svg}");
+    assert!(ys.windows(2).all(|w| w[1] < w[0]), "{ys:?}");
+    assert_eq!(
+        get(&state, "/networks/nonsense/signal.svg").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn exports_stream_the_same_bytes_as_the_export_command() {
+    use crate::model::{SessionRecord, TimeSource};
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("store.redb")).unwrap();
+    let w = StoreWriter::spawn(store.clone());
+    let mut session =
+        SessionRecord::new(1, [0; 16], T0, vec!["live:wlan1".into()], TimeSource::Gps);
+    session.ended_at = Some(T0 + 90 * MINUTE);
+    w.send(Batch {
+        // Enough rows for several 64 KiB chunks.
+        aps: numbered(1500),
+        sessions: vec![session],
+        ..Default::default()
+    })
+    .unwrap();
+    w.flush().unwrap();
+    let state = AppState::new(store.clone());
+
+    let html = get_ok(&state, "/sessions").await;
+    assert!(html.contains("Session 1"), "{html}");
+    assert!(html.contains("1 h 30 min") && html.contains("live:wlan1") && html.contains("GPS"));
+    assert!(html.contains(r#"href="/exports/kml?session=1""#));
+    let html = get_ok(&state, "/exports").await;
+    for f in ["wigle", "kml", "geojson", "csv", "gpx"] {
+        assert!(html.contains(&format!(r#"href="/exports/{f}""#)), "{f}");
+    }
+
+    let resp = get(&state, "/exports/csv").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        header(&resp, header::CONTENT_TYPE),
+        "text/csv; charset=utf-8"
+    );
+    assert_eq!(
+        header(&resp, header::CONTENT_DISPOSITION),
+        "attachment; filename=\"piwardrive.csv\""
+    );
+    let got = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let mut want = Vec::new();
+    crate::export::export(&store, crate::export::Format::Csv, None, &mut want).unwrap();
+    assert!(want.len() > 3 * 64 * 1024, "{} bytes", want.len());
+    assert_eq!(got.as_ref(), want.as_slice());
+
+    let resp = get(&state, "/exports/geojson?session=1").await;
+    assert_eq!(
+        header(&resp, header::CONTENT_DISPOSITION),
+        "attachment; filename=\"piwardrive-session-1.geojson\""
+    );
+    assert_eq!(
+        get(&state, "/exports/geojson?session=7").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&state, "/exports/pdf").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn channels_count_access_points_per_band_and_channel() {
+    // `ap` is 2.4 GHz channel 6: three of those, two on 5 GHz channel 36, one on 149.
+    let mut aps = numbered(3);
+    for (i, ch, freq) in [(10, 36, 5180), (11, 36, 5180), (12, 149, 5745)] {
+        let mut a = ap(i, b"five");
+        a.band = Some(Band::B5);
+        a.channel = Some(ch);
+        a.freq_mhz = Some(freq);
+        aps.push(a);
+    }
+    let f = fixture(aps, vec![]);
+    let v: serde_json::Value = serde_json::from_str(&get_ok(&f, "/api/v1/channels").await).unwrap();
+    assert_eq!(v[0]["band"], "2.4");
+    assert_eq!(v[0]["channels"], serde_json::json!([[6, 3]]));
+    assert_eq!(v[1]["band"], "5");
+    assert_eq!(v[1]["total"], 3);
+    assert_eq!(v[1]["channels"], serde_json::json!([[36, 2], [149, 1]]));
+    assert_eq!(v[2]["total"], 0);
+    let html = get_ok(&f, "/channels").await;
+    assert!(html.contains(r#"src="/channels/5.svg""#));
+    assert!(html.contains("ch 36: 2"));
+    let resp = get(&f, "/channels/5.svg").await;
+    assert_eq!(header(&resp, header::CONTENT_TYPE), "image/svg+xml");
+    let svg = body(resp).await;
+    assert_eq!(svg.matches("<rect x=").count(), 2, "{svg}");
+    assert!(svg.contains("<title>channel 36: 2</title>"));
+    assert_eq!(
+        get(&f, "/channels/7.svg").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn system_page_shows_readings_and_charts_the_history() {
+    let f = fixture(vec![], vec![]);
+    let html = get_ok(&f, "/system").await;
+    assert!(html.contains(env!("CARGO_PKG_VERSION")));
+    assert!(html.contains(r#"src="/system/load.svg""#));
+    assert!(html.contains("0 readings since"));
+    let svg = body(get(&f, "/system/memory.svg").await).await;
+    assert!(svg.contains("no readings yet"), "{svg}");
+    // Two readings of the real host: the memory chart draws a line through both.
+    for t in [T0, T0 + MINUTE] {
+        f.state.history.push(
+            t,
+            crate::system::HostMetrics::read(std::path::Path::new("/")),
+        );
+    }
+    let resp = get(&f, "/system/memory.svg").await;
+    assert_eq!(header(&resp, header::CONTENT_TYPE), "image/svg+xml");
+    let svg = body(resp).await;
+    let poly = svg.split("points=\"").nth(1).expect("a line");
+    assert_eq!(
+        poly[..poly.find('"').unwrap()].split_whitespace().count(),
+        2
+    );
+    let v: serde_json::Value = serde_json::from_str(&get_ok(&f, "/api/v1/system").await).unwrap();
+    assert_eq!(v["samples"], 2);
+    assert!(v["now"]["mem_total_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(
+        get(&f, "/system/nope.svg").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn get_gzip(state: &impl Client, uri: &str) -> Response {
+    let req = Request::get(uri)
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .unwrap();
+    send(state, req).await
+}
+
+/// Every page's first load (HTML and every asset it links, as a gzip-capable phone gets them)
+/// stays under 60 KB, with 50 long rows in the list.
+#[tokio::test]
+async fn first_load_of_every_page_is_under_60_kb_compressed() {
+    let aps: Vec<ApRecord> = (0..60)
+        .map(|i| {
+            let mut a = ap(
+                i,
+                format!("{i:02}-a-rather-long-network-name-xx").as_bytes(),
+            );
+            a.vendor = Some("Some Very Long Vendor Name Electronics Co., Ltd.".into());
+            a
+        })
+        .collect();
+    let f = fixture(aps, vec![]);
+    for path in [
+        "/",
+        "/networks",
+        "/networks/02:00:00:00:00:01",
+        "/map",
+        "/channels",
+        "/capture",
+        "/sessions",
+        "/exports",
+        "/system",
+    ] {
+        let resp = get_gzip(&f, path).await;
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(header(&resp, header::CONTENT_ENCODING), "gzip", "{path}");
+        let html_gz = body_len(resp).await;
+        let html = get_ok(&f, path).await;
+        let mut total = html_gz;
+        for link in static_links(&html) {
+            let resp = get_gzip(&f, &link).await;
+            assert_eq!(resp.status(), StatusCode::OK, "{link}");
+            total += body_len(resp).await;
+        }
+        eprintln!("{path}: {total} B on first load ({html_gz} B of HTML)");
+        assert!(total < 60_000, "{path}: {total} B");
+    }
+}
+
+#[tokio::test]
+async fn map_page_loads_leaflet_and_the_track_is_thinned_geojson() {
+    use crate::model::Fix;
+    let f = fixture(vec![], vec![]);
+    let html = get_ok(&f, "/map").await;
+    let links = static_links(&html);
+    assert!(
+        links
+            .iter()
+            .any(|l| l.contains("leaflet.") && l.ends_with(".js"))
+    );
+    assert!(
+        links
+            .iter()
+            .any(|l| l.contains("leaflet.") && l.ends_with(".css"))
+    );
+    assert!(
+        links
+            .iter()
+            .any(|l| l.contains("map.") && l.ends_with(".js"))
+    );
+    // The map page does without htmx, to stay light.
+    assert!(!links.iter().any(|l| l.contains("htmx")), "{links:?}");
+    assert!(html.contains(r#"data-networks="/exports/geojson""#));
+    let v: serde_json::Value = serde_json::from_str(&get_ok(&f, "/api/v1/track").await).unwrap();
+    assert_eq!(v["geometry"]["coordinates"].as_array().unwrap().len(), 0);
+
+    let w = StoreWriter::spawn(f.state.store.clone());
+    let fix = |i: i64| Fix {
+        lat: 52.0 + i as f64 * 1e-5,
+        lon: 13.0,
+        alt_m: None,
+        accuracy_m: 5.0,
+        time_us: T0 + i * 1_000_000,
+    };
+    w.send(Batch {
+        track: (0..12_001).map(fix).collect(),
+        ..Default::default()
+    })
+    .unwrap();
+    w.flush().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&get_ok(&f, "/api/v1/track").await).unwrap();
+    let c = v["geometry"]["coordinates"].as_array().unwrap();
+    assert!(c.len() <= crate::web::map::TRACK_POINTS + 1, "{}", c.len());
+    assert!(c.len() > 4000);
+    // [lon, lat], first and last points kept.
+    assert_eq!(c[0], serde_json::json!([13.0, 52.0]));
+    assert_eq!(c[c.len() - 1], serde_json::json!([13.0, 52.12]));
 }

@@ -71,6 +71,7 @@ check() {
     out="$W/check-$name.log"
     ( "$@" ) > "$out" 2>&1
     rc=$?
+    stop_leftover_runs >> "$out" 2>&1
     dt=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
     why=$(grep -v '^[[:space:]]*$' "$out" | tail -n 1)
     case $rc in
@@ -81,6 +82,21 @@ check() {
            # The detail, for whoever reads the console log.
            sed 's/^/    | /' "$out" | tail -n 25 ;;
     esac
+}
+
+# A check that fails half-way may leave its `piwardrive run` behind, holding the radio and
+# port 8080; stop it so that the next check starts clean.
+stop_leftover_runs() {
+    for f in "$W"/run-*.pid; do
+        [ -e "$f" ] || continue
+        pid=$(cat "$f")
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "stopping a leftover piwardrive run ($f)"
+            kill -INT "$pid" 2>/dev/null
+            wait_for 20 sh -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null
+        fi
+        rm -f "$f"
+    done
 }
 
 # ------------------------------------------------------------------ infrastructure checks
@@ -323,7 +339,7 @@ capture_iface() {
 }
 
 # start_run NAME CONFIG_BODY [ARGS...]: starts `piwardrive run --config FILE ARGS...` in the
-# background; the pid in $W/NAME.pid.
+# background; the pid in $W/run-NAME.pid.
 start_run() {
     rname=$1
     printf '%s\n' "$2" > "$W/$rname.toml"
@@ -333,11 +349,11 @@ start_run() {
     # the store (the configs use $W/NAME.data as data_dir).
     API_TOKEN=$(piwardrive token create --data-dir "$W/$rname.data" --name suite 2>/dev/null)
     NO_COLOR=1 RUST_LOG=${RUST_LOG:-info} piwardrive run --config "$W/$rname.toml" "$@" > "$W/$rname.log" 2>&1 &
-    echo $! > "$W/$rname.pid"
+    echo $! > "$W/run-$rname.pid"
 }
-running() { kill -0 "$(cat "$W/$1.pid")" 2>/dev/null; }
+running() { kill -0 "$(cat "$W/run-$1.pid")" 2>/dev/null; }
 stop_run() {
-    pid=$(cat "$W/$1.pid")
+    pid=$(cat "$W/run-$1.pid")
     kill -INT "$pid" 2>/dev/null
     wait_for 20 sh -c "! kill -0 $pid" || { kill -KILL "$pid" 2>/dev/null; echo "run did not stop on SIGINT in 20 s"; }
 }
@@ -382,6 +398,15 @@ source_state() {
     api /api/v1/sources | grep -o '"state":"[a-z]*"' | head -n 1 | cut -d'"' -f4
 }
 source_is_capturing() { [ "$(source_state)" = capturing ]; }
+source_is_down() { _st=$(source_state); [ "$_st" = failed ] || [ "$_st" = starting ]; }
+lock_shown() {
+    api /api/v1/sources > "$W/lock-sources.json"
+    grep -q '"hop":{"state":"locked","channel":"44 (5 GHz, 5220 MHz)"' "$W/lock-sources.json"
+}
+scan_shown() {
+    api /api/v1/sources > "$W/scan-sources.json"
+    grep -q '"mode":"scan","sees_clients":false' "$W/scan-sources.json"
+}
 
 # wait_api SECONDS TAGS...: polls the running appliance's /api/v1/networks until every tagged
 # AP's BSSID is listed; prints the seconds it took. The store is not readable by a second
@@ -498,8 +523,7 @@ c_lock_channel() {
     start_run lock "$(run_config "$W/lock.data" "$ifc" monitor "")" --lock 44
     sleep 15
     running lock || { tail -n 5 "$W/lock.log"; echo "piwardrive run exited early"; return 1; }
-    api /api/v1/sources > "$W/lock-sources.json"
-    grep -q '"hop":{"state":"locked","channel":"44 (5 GHz, 5220 MHz)"' "$W/lock-sources.json" \
+    wait_for 20 lock_shown \
         || { cat "$W/lock-sources.json"; echo; echo "/api/v1/sources does not show the lock on 44"; return 1; }
     stop_run lock
     networks_tsv lock > "$W/lock.tsv" || { echo "networks failed"; return 1; }
@@ -518,8 +542,7 @@ c_scan_fallback() {
     took=$(wait_api "$SCAN_SECS" $ALL_TAGS)
     running scan || { tail -n 5 "$W/scan.log"; echo "piwardrive run exited early"; return 1; }
     # The UI says that a scan source sees no clients.
-    api /api/v1/sources > "$W/scan-sources.json"
-    grep -q '"mode":"scan","sees_clients":false' "$W/scan-sources.json" \
+    wait_for 20 scan_shown \
         || { cat "$W/scan-sources.json"; echo; echo "/api/v1/sources does not say the scan source sees no clients"; return 1; }
     api /capture | grep -q 'clients are not seen' || { echo "the capture page does not say that clients are not seen"; return 1; }
     stop_run scan
@@ -552,10 +575,9 @@ c_radio_outage() {
         tail -n +"$((mark + 1))" "$W/outage.log" | grep -iE 'warn|error' | head -n 3
         sleep 5
         running outage || { echo "cycle $i: piwardrive run died during the outage"; return 1; }
-        st=$(source_state)
-        [ "$st" = failed ] || [ "$st" = starting ] \
-            || { echo "cycle $i: /api/v1/sources says '$st' while the radio is gone"; return 1; }
-        echo "cycle $i: the API shows the source $st during the outage"
+        wait_for 15 source_is_down \
+            || { echo "cycle $i: /api/v1/sources says '$(source_state)' while the radio is gone"; return 1; }
+        echo "cycle $i: the API shows the source $(source_state) during the outage"
         mark=$(wc -l < "$W/outage.log")
         hwsim-ctl new vdevcap >/dev/null || { echo "cannot re-create the capture radio"; return 1; }
         t_back=$(date +%s)
