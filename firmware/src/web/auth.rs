@@ -71,6 +71,9 @@ pub struct Principal {
 pub struct Ctx {
     pub principal: Option<Principal>,
     pub csrf: String,
+    /// The session's id when the request came with one; a long-lived response (an SSE
+    /// stream) checks it to end when the session does.
+    pub session_id: Option<[u8; 32]>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Ctx {
@@ -210,6 +213,11 @@ impl Auth {
             },
         );
         Ok(id)
+    }
+
+    /// Whether session `id` still exists (not logged out, not expired); counts as use.
+    pub(super) fn session_alive(&self, id: &[u8; 32]) -> bool {
+        self.session(id).is_some()
     }
 
     /// The live session `id`, refreshed; `None` when unknown or idle too long.
@@ -573,6 +581,7 @@ async fn decide(state: &AppState, req: Request, next: Next) -> Result<Response, 
     // Who is asking.
     let mut principal = None;
     let mut session_csrf = None;
+    let mut session_id = None;
     if let Some(token) = bearer(headers) {
         match token_principal(state, token).await {
             Ok(Some(p)) => principal = Some(p),
@@ -589,6 +598,7 @@ async fn decide(state: &AppState, req: Request, next: Next) -> Result<Response, 
     {
         principal = Some(p);
         session_csrf = Some(csrf);
+        session_id = Some(id);
     }
 
     // May they come in at all.
@@ -683,7 +693,11 @@ async fn decide(state: &AppState, req: Request, next: Next) -> Result<Response, 
         }
         None => String::new(),
     };
-    req.extensions_mut().insert(Ctx { principal, csrf });
+    req.extensions_mut().insert(Ctx {
+        principal,
+        csrf,
+        session_id,
+    });
     let mut resp = next.run(req).await;
     if let Some(t) = new_pre_session {
         resp.headers_mut()

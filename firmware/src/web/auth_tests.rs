@@ -801,3 +801,26 @@ async fn the_admin_adds_and_removes_a_viewer_on_the_accounts_page() {
         StatusCode::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn the_dashboard_stream_ends_with_its_session() {
+    use futures::StreamExt as _;
+    let f = with_admin();
+    let resp = get(&f, "/events/dashboard").await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut stream = resp.into_body().into_data_stream();
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.next())
+        .await
+        .expect("an event within 10 s");
+    assert!(first.is_some());
+    // Log out (what POST /logout does): the open stream stops at its next tick.
+    let id = accounts::from_hex::<32>(f.cookie.split_once('=').unwrap().1).unwrap();
+    f.state.auth.end_session(&id);
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(chunk) = stream.next().await {
+            chunk.unwrap();
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream went on after the session ended");
+}
