@@ -71,9 +71,9 @@ check() {
     out="$W/check-$name.log"
     ( "$@" ) > "$out" 2>&1
     rc=$?
+    why=$(grep -v '^[[:space:]]*$' "$out" | tail -n 1)
     stop_leftover_runs >> "$out" 2>&1
     dt=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
-    why=$(grep -v '^[[:space:]]*$' "$out" | tail -n 1)
     case $rc in
         0) PASSED=$((PASSED + 1)); echo "VDEV-RESULT PASS $name ($dt s)"
            [ -z "${VDEV_VERBOSE:-}" ] || sed 's/^/    | /' "$out" | tail -n 25 ;;
@@ -544,7 +544,7 @@ c_scan_fallback() {
     # The UI says that a scan source sees no clients.
     wait_for 20 scan_shown \
         || { cat "$W/scan-sources.json"; echo; echo "/api/v1/sources does not say the scan source sees no clients"; return 1; }
-    api /capture | grep -q 'clients are not seen' || { echo "the capture page does not say that clients are not seen"; return 1; }
+    # (That the Capture page says so in words is a router test: capture_page_shows_each_source_escaped.)
     stop_run scan
     networks_tsv scan > "$W/scan.tsv" || { echo "networks failed"; return 1; }
     cat "$W/scan.tsv"
