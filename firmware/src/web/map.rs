@@ -13,7 +13,6 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::assets::URLS;
-use super::auth::Ctx;
 use super::pages::Layout;
 use super::{AppState, WebError};
 
@@ -30,9 +29,9 @@ struct MapPage {
 }
 
 /// `GET /map`.
-pub async fn page(ctx: Ctx) -> Result<Response, WebError> {
+pub async fn page() -> Result<Response, WebError> {
     let page = MapPage {
-        layout: Layout::new("/map", &ctx),
+        layout: Layout::new("/map"),
         leaflet_js: &URLS.leaflet_js,
         leaflet_css: &URLS.leaflet_css,
         map_js: &URLS.map_js,
