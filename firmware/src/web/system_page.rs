@@ -40,6 +40,11 @@ impl History {
         s.push_back((t, m));
     }
 
+    /// How many readings are kept.
+    pub fn len(&self) -> usize {
+        self.samples.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// (time, value) of every sample that has `f`.
     pub fn series(&self, f: impl Fn(&HostMetrics) -> Option<f64>) -> Vec<(TimeUs, f64)> {
         let s = self.samples.lock().unwrap_or_else(|p| p.into_inner());
@@ -143,7 +148,7 @@ fn read_trimmed(path: &str) -> Option<String> {
 
 async fn view(state: &AppState) -> Result<SystemView, WebError> {
     let path = state.store.path().to_path_buf();
-    let samples = state.history.series(|_| Some(0.0)).len();
+    let samples = state.history.len();
     state
         .read(move |_| {
             let dir = path
