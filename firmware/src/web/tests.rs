@@ -598,9 +598,8 @@ async fn body_len(resp: Response) -> usize {
         .len()
 }
 
-#[tokio::test]
-async fn pages_are_light_and_self_contained() {
-    // A full page of 50 networks with long SSIDs and vendors, as on a busy street.
+/// 60 networks with long SSIDs and vendors, as on a busy street: a full list page of 50.
+fn busy_street() -> Fixture {
     let aps: Vec<ApRecord> = (0..60)
         .map(|i| {
             let mut a = ap(
@@ -611,7 +610,12 @@ async fn pages_are_light_and_self_contained() {
             a
         })
         .collect();
-    let f = fixture(aps, vec![]);
+    fixture(aps, vec![])
+}
+
+#[tokio::test]
+async fn pages_are_light_and_self_contained() {
+    let f = busy_street();
     let html = get_ok(&f.state, "/networks").await;
     assert_eq!(row_ssids(&html).len(), 50);
     let mut assets = 0;
@@ -1156,17 +1160,7 @@ async fn get_gzip(state: &AppState, uri: &str) -> Response {
 /// stays under 60 KB, with 50 long rows in the list.
 #[tokio::test]
 async fn first_load_of_every_page_is_under_60_kb_compressed() {
-    let aps: Vec<ApRecord> = (0..60)
-        .map(|i| {
-            let mut a = ap(
-                i,
-                format!("{i:02}-a-rather-long-network-name-xx").as_bytes(),
-            );
-            a.vendor = Some("Some Very Long Vendor Name Electronics Co., Ltd.".into());
-            a
-        })
-        .collect();
-    let f = fixture(aps, vec![]);
+    let f = busy_street();
     for path in [
         "/",
         "/networks",
