@@ -89,6 +89,8 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         opened.tracker.ap_count()
     );
 
+    let web_state = web_state(&settings, &store).await?;
+
     let (input_tx, input_rx) = mpsc::channel(INPUT_CAPACITY);
     let writer = StoreWriter::spawn(store.clone());
     let tracker_task = tokio::spawn(tracker_loop(opened.tracker, writer, input_rx));
@@ -132,7 +134,7 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     let web_token = CancellationToken::new();
     let mut web_task = tokio::spawn(crate::web::serve(
         settings.listen,
-        crate::web::AppState::new(store.clone()).with_sources(observers.clone()),
+        web_state.with_sources(observers.clone()),
         web_token.clone(),
     ));
     // The tracker's channel closes when the sources, the ticker and the GPS bridge have all
@@ -182,6 +184,34 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     tracked?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The web UI's state: the store, and the admin password of the configuration hashed
+/// (argon2id, on the blocking pool) so that only the hash stays in memory. Without one and
+/// without a stored admin, says that the first visitor will choose the password.
+async fn web_state(settings: &Settings, store: &Store) -> anyhow::Result<crate::web::AppState> {
+    let state = crate::web::AppState::new(store.clone());
+    if let Some(password) = settings.admin_password.clone() {
+        let phc =
+            tokio::task::spawn_blocking(move || crate::accounts::hash_password(password.expose()))
+                .await
+                .context("the password-hashing task panicked")??;
+        tracing::info!("web UI: the admin password comes from the configuration");
+        return Ok(state.with_admin_password_hash(phc));
+    }
+    let s = store.clone();
+    let has_admin = tokio::task::spawn_blocking(move || s.has_admin())
+        .await
+        .context("the store-reading task panicked")??;
+    if !has_admin {
+        tracing::warn!(
+            "web UI: no admin account yet; the first visitor to the UI chooses its password \
+             (/setup). To choose it beforehand, set [web] admin_password in the configuration \
+             or run `piwardrive user passwd --data-dir {}`",
+            settings.data_dir.display()
+        );
+    }
+    Ok(state)
 }
 
 struct Opened {

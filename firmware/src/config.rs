@@ -64,13 +64,40 @@ impl Default for Config {
 #[serde(deny_unknown_fields, default)]
 pub struct WebConfig {
     pub listen: SocketAddr,
+    /// The password of the `admin` account. Hashed (argon2id) when the appliance starts and
+    /// kept only as that hash; when set, it wins over a password stored by `/setup` or
+    /// `piwardrive user passwd`, and the first-visit setup page never opens.
+    pub admin_password: Option<Secret>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
         WebConfig {
             listen: DEFAULT_LISTEN.parse().expect("a valid default address"),
+            admin_password: None,
         }
+    }
+}
+
+/// A string that must not reach the log: its `Debug` prints `"<redacted>"`, so printing a
+/// [`Config`] or [`Settings`] (as `{:?}` in a log line) never shows it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"<redacted>\"")
     }
 }
 
@@ -296,6 +323,8 @@ pub struct Settings {
     pub commit_interval: Duration,
     pub split_hopping: bool,
     pub listen: SocketAddr,
+    /// `[web] admin_password`, checked for length, not yet hashed (the appliance hashes it).
+    pub admin_password: Option<Secret>,
     /// `None` when GPS is disabled.
     pub gpsd: Option<GpsdConfig>,
     pub set_clock: bool,
@@ -347,6 +376,18 @@ impl Config {
                     "{} is outside 100..=10000 (a power cut loses at most this window; 1000 suits \
                      an SD card)",
                     self.commit_interval_ms
+                ),
+            ));
+        }
+        if let Some(p) = &self.web.admin_password
+            && p.expose().chars().count() < crate::accounts::MIN_PASSWORD_LEN
+        {
+            return Err(invalid(
+                "web.admin_password",
+                format!(
+                    "is shorter than {} characters; choose a longer one, or remove the key to \
+                     set the password on the first visit",
+                    crate::accounts::MIN_PASSWORD_LEN
                 ),
             ));
         }
@@ -444,6 +485,7 @@ impl Config {
             commit_interval: Duration::from_millis(self.commit_interval_ms),
             split_hopping: self.split_hopping,
             listen: self.web.listen,
+            admin_password: self.web.admin_password.clone(),
             gpsd,
             set_clock: self.gps.set_clock,
             sources,
@@ -619,6 +661,30 @@ mod tests {
         );
         let s = parse("sources = []\n").unwrap().validate().unwrap();
         assert!(s.sources.is_empty() && !s.warnings.is_empty());
+    }
+
+    #[test]
+    fn the_admin_password_is_checked_and_never_printed() {
+        let s = parse("[web]\nadmin_password = \"hunter2hunter2\"\n")
+            .unwrap()
+            .validate()
+            .unwrap();
+        assert_eq!(
+            s.admin_password.as_ref().unwrap().expose(),
+            "hunter2hunter2"
+        );
+        assert!(!format!("{s:?}").contains("hunter2"), "{s:?}");
+        assert!(format!("{s:?}").contains("<redacted>"));
+        let e = parse("[web]\nadmin_password = \"short\"\n")
+            .unwrap()
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("web.admin_password") && !e.contains("short\""),
+            "{e}"
+        );
+        assert_eq!(parse("").unwrap().validate().unwrap().admin_password, None);
     }
 
     #[test]

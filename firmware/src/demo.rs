@@ -149,15 +149,51 @@ const MAX_GAP: Duration = Duration::from_secs(2);
 /// How often the replay commits what it tracked.
 const COMMIT_EVERY: Duration = Duration::from_secs(1);
 
-/// Runs the demo on `captures` (see [`bundled`] and [`load`]) until Ctrl-C.
-pub fn run(listen: SocketAddr, speed: f64, captures: Vec<Capture>) -> anyhow::Result<()> {
+/// Runs the demo on `captures` (see [`bundled`] and [`load`]) until Ctrl-C. The UI's admin
+/// password is `password`, or a random one printed at the start.
+pub fn run(
+    listen: SocketAddr,
+    speed: f64,
+    captures: Vec<Capture>,
+    password: Option<String>,
+) -> anyhow::Result<()> {
     anyhow::ensure!(speed > 0.0, "--speed must be greater than 0");
     anyhow::ensure!(!captures.is_empty(), "the demo needs a capture to replay");
+    if let Some(p) = &password {
+        anyhow::ensure!(
+            p.chars().count() >= crate::accounts::MIN_PASSWORD_LEN,
+            "--password: use at least {} characters",
+            crate::accounts::MIN_PASSWORD_LEN
+        );
+    }
     let dir = std::env::temp_dir().join(format!("piwardrive-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let result = run_in(dir.clone(), listen, speed, captures);
+    let result = run_in(dir.clone(), listen, speed, captures, password);
     let _ = std::fs::remove_dir_all(&dir);
     result
+}
+
+/// Creates the demo store's admin account; prints the password when it was made up here.
+fn create_admin(store: &Store, password: Option<String>) -> anyhow::Result<()> {
+    use crate::accounts::{self, ADMIN, Role, UserRecord};
+    let (password, made_up) = match password {
+        Some(p) => (p, false),
+        None => (accounts::random_password()?, true),
+    };
+    let now = accounts::now_us();
+    store.put_user(&UserRecord {
+        name: ADMIN.to_owned(),
+        role: Role::Admin,
+        password_hash: accounts::hash_password(&password)?,
+        created_us: now,
+        updated_us: now,
+    })?;
+    if made_up {
+        eprintln!("demo: log in as {ADMIN} with password {password}");
+    } else {
+        eprintln!("demo: log in as {ADMIN} with the password given by --password");
+    }
+    Ok(())
 }
 
 fn run_in(
@@ -165,8 +201,10 @@ fn run_in(
     listen: SocketAddr,
     speed: f64,
     captures: Vec<Capture>,
+    password: Option<String>,
 ) -> anyhow::Result<()> {
     let store = Store::open(&dir.join("piwardrive.redb"))?;
+    create_admin(&store, password)?;
     let what = if matches!(captures.first(), Some(c) if matches!(c.bytes, Cow::Borrowed(_))) {
         "the bundled captures".to_owned()
     } else {

@@ -1,5 +1,6 @@
 //! PiWardrive, the appliance: capture sources, the tracker, the store, the web UI and the command line's building blocks.
 
+pub mod accounts;
 pub mod appliance;
 pub mod capture;
 pub mod clock;

@@ -113,6 +113,22 @@ enum Command {
         /// or bare 802.11; the same files `ingest` reads).
         #[arg(long, value_name = "FILE", num_args = 1..)]
         replay: Vec<PathBuf>,
+        /// The admin password of the demo's UI; without it, a random one is made and printed.
+        #[arg(long, value_name = "PASSWORD")]
+        password: Option<String>,
+    },
+    /// Accounts of the web UI: set a password (the admin's by default), list the accounts.
+    /// The appliance must be stopped (it holds the store); in the UI, the admin manages
+    /// viewers on the Accounts page.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// API tokens for scripts (`Authorization: Bearer TOKEN`): create (printed once), list,
+    /// revoke. The appliance must be stopped (it holds the store), or use the Accounts page.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
     },
     /// Set the system clock (needs CAP_SYS_TIME): the fallback when there is no GPS fix.
     #[command(hide = true)]
@@ -132,6 +148,77 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Set an account's password, creating the account if needed. Reads the password from
+    /// the terminal (twice, not echoed) or, when standard input is not a terminal, from its
+    /// first line.
+    Passwd {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        /// The account.
+        #[arg(long, default_value = piwardrive::accounts::ADMIN, value_name = "NAME")]
+        user: String,
+        /// The role of a new account (an existing account keeps its role).
+        #[arg(long, value_enum, default_value_t = RoleArg::Admin)]
+        role: RoleArg,
+    },
+    /// List the accounts.
+    List {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+    },
+    /// Remove an account.
+    Remove {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Create a token and print it (the only time it is shown; the store keeps its hash).
+    Create {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        /// A name to list and revoke it by.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// viewer: read only; admin: may also change state.
+        #[arg(long, value_enum, default_value_t = RoleArg::Viewer)]
+        role: RoleArg,
+    },
+    /// List the tokens: name, role, created, last used.
+    List {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+    },
+    /// Revoke a token: it stops working at once.
+    Revoke {
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Admin,
+    Viewer,
+}
+
+impl From<RoleArg> for piwardrive::accounts::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Admin => piwardrive::accounts::Role::Admin,
+            RoleArg::Viewer => piwardrive::accounts::Role::Viewer,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -386,14 +473,204 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             listen,
             speed,
             replay,
+            password,
         } => {
             let captures = if replay.is_empty() {
                 demo::bundled()
             } else {
                 demo::load(&replay)?
             };
-            demo::run(listen, speed, captures)?;
+            demo::run(listen, speed, captures, password)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::User { action } => user_command(action),
+        Command::Token { action } => token_command(action),
+    }
+}
+
+fn user_command(action: UserAction) -> anyhow::Result<ExitCode> {
+    use piwardrive::accounts::{self, UserRecord};
+    match action {
+        UserAction::Passwd {
+            data_dir,
+            user,
+            role,
+        } => {
+            anyhow::ensure!(
+                piwardrive::accounts::valid_name(&user),
+                "{user:?}: account names are 1 to 32 letters, digits, dots, dashes or underscores"
+            );
+            let store = open_store(&data_dir)?;
+            let password = read_password(&format!("New password for {user}: "))?;
+            let phc = accounts::hash_password(&password)?;
+            let now = accounts::now_us();
+            let existing = store.user(&user)?;
+            let record = UserRecord {
+                name: user.clone(),
+                role: existing.as_ref().map_or(role.into(), |u| u.role),
+                password_hash: phc,
+                created_us: existing.as_ref().map_or(now, |u| u.created_us),
+                updated_us: now,
+            };
+            store.put_user(&record)?;
+            eprintln!(
+                "password of {user} ({}) {}",
+                record.role.label(),
+                if existing.is_some() {
+                    "changed"
+                } else {
+                    "set; account created"
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        UserAction::List { data_dir } => {
+            let store = open_existing_store(&data_dir)?;
+            let mut out = String::new();
+            for u in store.users()? {
+                out += &format!(
+                    "{}\t{}\t{}\n",
+                    u.name,
+                    u.role.label(),
+                    time_text(u.created_us)
+                );
+            }
+            print_stdout(&out)
+        }
+        UserAction::Remove { data_dir, name } => {
+            let store = open_existing_store(&data_dir)?;
+            anyhow::ensure!(
+                store.remove_user(&name)?,
+                "there is no account named {name:?}"
+            );
+            eprintln!("account {name} removed");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn token_command(action: TokenAction) -> anyhow::Result<ExitCode> {
+    use piwardrive::accounts::{self, TokenRecord};
+    match action {
+        TokenAction::Create {
+            data_dir,
+            name,
+            role,
+        } => {
+            anyhow::ensure!(
+                piwardrive::accounts::valid_name(&name),
+                "{name:?}: token names are 1 to 32 letters, digits, dots, dashes or underscores"
+            );
+            let store = open_store(&data_dir)?;
+            let (token, hash) = accounts::new_token()?;
+            let record = TokenRecord {
+                name: name.clone(),
+                role: role.into(),
+                created_us: accounts::now_us(),
+                last_used_us: None,
+            };
+            store.add_token(&hash, &record)?;
+            eprintln!(
+                "token {name} ({}) created; it is printed once, below: keep it, the store only \
+                 holds its hash",
+                record.role.label()
+            );
+            print_stdout(&format!("{token}\n"))
+        }
+        TokenAction::List { data_dir } => {
+            let store = open_existing_store(&data_dir)?;
+            let mut out = String::new();
+            for t in store.tokens()? {
+                out += &format!(
+                    "{}\t{}\tcreated {}\tlast used {}\n",
+                    t.name,
+                    t.role.label(),
+                    time_text(t.created_us),
+                    t.last_used_us.map_or_else(|| "never".to_owned(), time_text)
+                );
+            }
+            print_stdout(&out)
+        }
+        TokenAction::Revoke { data_dir, name } => {
+            let store = open_existing_store(&data_dir)?;
+            anyhow::ensure!(
+                store.revoke_token(&name)?,
+                "there is no token named {name:?} (see `piwardrive token list`)"
+            );
+            eprintln!("token {name} revoked");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// RFC 3339 UTC, seconds.
+fn time_text(us: i64) -> String {
+    piwardrive::web::time_iso(us)
+}
+
+/// Reads a password: from the terminal without echo, twice; else the first line of stdin.
+fn read_password(prompt: &str) -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let stdin = std::io::stdin();
+    let read_line = || -> anyhow::Result<String> {
+        let mut line = String::new();
+        stdin
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+    };
+    if !stdin.is_terminal() {
+        let p = read_line()?;
+        anyhow::ensure!(!p.is_empty(), "no password on standard input");
+        return Ok(p);
+    }
+    let ask = |prompt: &str| -> anyhow::Result<String> {
+        eprint!("{prompt}");
+        std::io::stderr().flush()?;
+        let _echo_off = EchoOff::new();
+        let p = read_line();
+        eprintln!();
+        p
+    };
+    let first = ask(prompt)?;
+    let second = ask("Again: ")?;
+    anyhow::ensure!(
+        first == second,
+        "the two passwords differ; nothing was changed"
+    );
+    Ok(first)
+}
+
+/// Turns the terminal's echo off until dropped.
+struct EchoOff(Option<libc::termios>);
+
+impl EchoOff {
+    fn new() -> EchoOff {
+        // SAFETY: tcgetattr/tcsetattr on fd 0 with a termios we own; on failure nothing is
+        // changed and the password is merely echoed.
+        unsafe {
+            let mut t: libc::termios = std::mem::zeroed();
+            if libc::tcgetattr(0, &mut t) != 0 {
+                return EchoOff(None);
+            }
+            let saved = t;
+            t.c_lflag &= !libc::ECHO;
+            if libc::tcsetattr(0, libc::TCSANOW, &t) != 0 {
+                return EchoOff(None);
+            }
+            EchoOff(Some(saved))
+        }
+    }
+}
+
+impl Drop for EchoOff {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.0 {
+            // SAFETY: restores the attributes read in `new`.
+            unsafe {
+                libc::tcsetattr(0, libc::TCSANOW, saved);
+            }
         }
     }
 }

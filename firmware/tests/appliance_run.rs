@@ -6,7 +6,7 @@
 //! and the outage/resume behaviour are tested in the virtual device (hil-tests/).
 
 mod common;
-use common::get;
+use common::{get, get_with};
 
 use piwardrive::model::SessionStatus;
 use piwardrive::store::Store;
@@ -62,6 +62,17 @@ fn runs_without_a_radio_serves_the_ui_and_stops_cleanly_on_sigint() {
         ),
     )
     .unwrap();
+    // A token for this test's requests, made with the command line before the appliance
+    // holds the store.
+    let made = Command::new(env!("CARGO_BIN_EXE_piwardrive"))
+        .args(["token", "create", "--name", "test", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let token = String::from_utf8(made.stdout).unwrap().trim().to_owned();
+    let bearer = format!("Bearer {token}");
+    let auth = [("Authorization", bearer.as_str())];
     let mut child = Command::new(env!("CARGO_BIN_EXE_piwardrive"))
         .arg("run")
         .arg("--config")
@@ -89,7 +100,18 @@ fn runs_without_a_radio_serves_the_ui_and_stops_cleanly_on_sigint() {
     let (status, body) = get(&addr, "/api/v1/system/health").expect("health answers");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"ok\""), "{body}");
-    assert!(matches!(get(&addr, "/networks"), Some((200, _))));
+    assert!(matches!(
+        get_with(&addr, "/networks", &auth),
+        Some((200, _))
+    ));
+    // No admin password configured and no admin yet: the first visit sets one up, and
+    // nothing else is served without a login.
+    let first = common::request(&addr, "GET", "/networks", &[], "").unwrap();
+    assert_eq!(first.status, 303);
+    assert_eq!(first.header_values("location"), ["/setup"]);
+    assert_eq!(get(&addr, "/setup").unwrap().0, 200);
+    assert_eq!(get(&addr, "/api/v1/sources").unwrap().0, 401);
+    assert!(text().contains("no admin account yet"), "{}", text());
 
     // The source's problem is in the log, naming the source.
     let reported = common::wait_until(Duration::from_secs(15), || {
@@ -99,7 +121,7 @@ fn runs_without_a_radio_serves_the_ui_and_stops_cleanly_on_sigint() {
     });
     assert!(reported, "the source problem was not reported:\n{}", text());
     // The rest of the appliance sees it too: the API and the capture page show the source failed.
-    let (status, body) = get(&addr, "/api/v1/sources").expect("sources answer");
+    let (status, body) = get_with(&addr, "/api/v1/sources", &auth).expect("sources answer");
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).expect("sources JSON");
     assert_eq!(v["live"], true, "{body}");
@@ -110,7 +132,7 @@ fn runs_without_a_radio_serves_the_ui_and_stops_cleanly_on_sigint() {
         s["last_error"].as_str().is_some_and(|e| !e.is_empty()),
         "{body}"
     );
-    let (status, page) = get(&addr, "/capture").expect("capture page answers");
+    let (status, page) = get_with(&addr, "/capture", &auth).expect("capture page answers");
     assert_eq!(status, 200);
     assert!(
         page.contains("Source 0 (pwtest0)") && page.contains("failed"),

@@ -5,7 +5,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{free_port, get};
+use common::{free_port, get, get_with, login};
+
+/// The password the tests give the demo (`--password`).
+const PASSWORD: &str = "demo-test-password";
 
 #[test]
 fn demo_serves_replayed_networks_and_stops_on_sigint() {
@@ -13,16 +16,34 @@ fn demo_serves_replayed_networks_and_stops_on_sigint() {
     let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_piwardrive"))
-        .args(["demo", "--listen", &addr, "--speed", "20"])
+        .args([
+            "demo",
+            "--listen",
+            &addr,
+            "--speed",
+            "20",
+            "--password",
+            PASSWORD,
+        ])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // The UI needs a login, with the password given.
+    let mut cookie = None;
+    let t = Instant::now();
+    while cookie.is_none() && t.elapsed() < Duration::from_secs(30) {
+        cookie = login(&addr, "admin", PASSWORD);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let cookie = cookie.expect("could not log in to the demo with --password");
+    let auth = [("Cookie", cookie.as_str())];
+    assert_eq!(get(&addr, "/api/v1/networks").unwrap().0, 401);
     let t = Instant::now();
     let mut total = 0;
     let mut located = 0;
     let mut newest = String::new();
     while t.elapsed() < Duration::from_secs(60) {
-        if let Some((200, body)) = get(&addr, "/api/v1/networks") {
+        if let Some((200, body)) = get_with(&addr, "/api/v1/networks", &auth) {
             let v: serde_json::Value = serde_json::from_str(&body).unwrap();
             total = v["total"].as_u64().unwrap();
             newest = v["networks"][0]["bssid"].as_str().unwrap_or("").to_string();
@@ -51,7 +72,7 @@ fn demo_serves_replayed_networks_and_stops_on_sigint() {
         located >= 10,
         "the replayed GPS log should place networks, got {located}"
     );
-    let (status, html) = get(&addr, "/networks").unwrap();
+    let (status, html) = get_with(&addr, "/networks", &auth).unwrap();
     assert_eq!(status, 200);
     // The page lists what the API listed (the replay may have added more since).
     assert!(
@@ -91,4 +112,66 @@ fn demo_serves_replayed_networks_and_stops_on_sigint() {
         "temporary store {} left behind",
         tmp.display()
     );
+}
+
+/// The README's one command, without --password: a random admin password is printed once,
+/// and it logs in.
+#[test]
+fn demo_prints_a_random_admin_password_that_logs_in() {
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_piwardrive"))
+        .args(["demo", "--listen", &addr])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut password = None;
+    let t = Instant::now();
+    while password.is_none() && t.elapsed() < Duration::from_secs(30) {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            password = line
+                .split("log in as admin with password ")
+                .nth(1)
+                .map(|p| p.trim().to_owned());
+        }
+    }
+    let password = password.expect("the demo did not print the admin password");
+    assert!(password.len() >= 12, "{password}");
+    let mut cookie = None;
+    while cookie.is_none() && t.elapsed() < Duration::from_secs(30) {
+        cookie = login(&addr, "admin", &password);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let cookie = cookie.expect("the printed password does not log in");
+    assert_eq!(
+        get_with(&addr, "/networks", &[("Cookie", &cookie)])
+            .unwrap()
+            .0,
+        200
+    );
+    assert!(login(&addr, "admin", "not-the-password").is_none());
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let t = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "demo did not stop on SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -78,6 +78,10 @@ pub enum StoreError {
         source: std::io::Error,
     },
 
+    /// A record that must be unique (an API token's name) already exists.
+    #[error("{path} already holds {what}: choose another name, or revoke that one first")]
+    Exists { path: PathBuf, what: String },
+
     /// Any other database error, with the file it concerns.
     #[error("{path}: database error: {source}")]
     Db {

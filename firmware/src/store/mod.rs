@@ -5,7 +5,11 @@
 //! acknowledged; readers ([`Store`]'s methods) each take their own MVCC snapshot, so they see
 //! whole commits only and never wait for the writer. Values are postcard-encoded model records;
 //! keys are chosen so that redb's key order is the order the UI lists things in.
+//!
+//! The one exception to the single writer: accounts and API tokens (`accounts.rs`) commit
+//! their own small transactions; that file says why.
 
+mod accounts;
 mod error;
 mod query;
 mod read;

@@ -8,6 +8,12 @@ use super::StoreError;
 
 /// The schema this build writes and reads. Bump it whenever a table's key or value encoding
 /// changes, and teach [`migrate`] the step from the previous version.
+///
+/// Adding a table is not such a change: a file without it still opens, because
+/// [`check_ready`] then reports the file not ready and [`prepare`] creates the missing table
+/// in the opening transaction (as for `session_macs`, and `users` and `api_tokens`). A new
+/// table must therefore be listed in both [`create_tables`] and [`check_ready`], and an index
+/// over existing data needs a backfill like [`backfill_session_macs`].
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// `schema_version` (u32, little endian) and `device_id` (16 bytes).
@@ -39,6 +45,13 @@ pub(crate) const TRACK: TableDefinition<i64, &[u8]> = TableDefinition::new("trac
 pub(crate) const SESSION_MACS: TableDefinition<(u64, u64), ()> =
     TableDefinition::new("session_macs");
 
+/// Accounts of the web UI: account name to a postcard `accounts::UserRecord` (the password
+/// only as an argon2id hash). Added after version 1 was released; see [`SCHEMA_VERSION`].
+pub(crate) const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
+/// API tokens: the SHA-256 of the token (32 bytes; the token itself is never stored) to a
+/// postcard `accounts::TokenRecord`. Added after version 1, like `users`.
+pub(crate) const API_TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("api_tokens");
+
 pub(crate) const META_SCHEMA_VERSION: &str = "schema_version";
 pub(crate) const META_DEVICE_ID: &str = "device_id";
 
@@ -56,6 +69,8 @@ pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(CURSORS)?;
     txn.open_table(TRACK)?;
     txn.open_table(SESSION_MACS)?;
+    txn.open_table(USERS)?;
+    txn.open_table(API_TOKENS)?;
     Ok(())
 }
 
@@ -108,7 +123,9 @@ pub(crate) fn check_ready(db: &redb::Database) -> Option<Prepared> {
         && txn.open_table(SESSIONS).is_ok()
         && txn.open_table(CURSORS).is_ok()
         && txn.open_table(TRACK).is_ok()
-        && txn.open_table(SESSION_MACS).is_ok();
+        && txn.open_table(SESSION_MACS).is_ok()
+        && txn.open_table(USERS).is_ok()
+        && txn.open_table(API_TOKENS).is_ok();
     tables_exist.then_some(Prepared { device_id })
 }
 

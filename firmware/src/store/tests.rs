@@ -954,3 +954,98 @@ fn time_shift_moves_only_the_sessions_earlier_observations() {
         ]
     );
 }
+
+/// A file from before accounts existed (no `users` or `api_tokens` table) still opens, with
+/// no accounts, and gets the tables.
+#[test]
+fn a_store_without_account_tables_opens_and_gets_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.redb");
+    {
+        let store = Store::open(&path).unwrap();
+        write(
+            &store,
+            vec![Batch {
+                aps: vec![ap(1, 10, 20)],
+                ..Batch::default()
+            }],
+        );
+        let txn = store.db().begin_write().unwrap();
+        assert!(txn.delete_table(schema::USERS).unwrap());
+        assert!(txn.delete_table(schema::API_TOKENS).unwrap());
+        txn.commit().unwrap();
+        // Even a reader of such a file sees "no accounts", not an error.
+        assert!(store.users().unwrap().is_empty());
+        assert!(store.tokens().unwrap().is_empty());
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.ap_count().unwrap(), 1);
+    assert!(store.users().unwrap().is_empty());
+    assert!(!store.has_admin().unwrap());
+    let txn = store.db().begin_read().unwrap();
+    assert!(txn.open_table(schema::USERS).is_ok());
+    assert!(txn.open_table(schema::API_TOKENS).is_ok());
+}
+
+#[test]
+fn users_and_tokens_round_trip_and_revoke() {
+    use crate::accounts::{Role, TokenRecord, UserRecord};
+    let (_dir, store) = open_temp();
+    let user = |name: &str, role| UserRecord {
+        name: name.into(),
+        role,
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$x$y".into(),
+        created_us: 1,
+        updated_us: 2,
+    };
+    store.put_user(&user("viewer1", Role::Viewer)).unwrap();
+    assert!(!store.has_admin().unwrap());
+    store.put_user(&user("admin", Role::Admin)).unwrap();
+    assert!(store.has_admin().unwrap());
+    assert_eq!(store.user("viewer1").unwrap().unwrap().role, Role::Viewer);
+    assert_eq!(store.users().unwrap().len(), 2);
+    assert!(store.remove_user("viewer1").unwrap());
+    assert!(!store.remove_user("viewer1").unwrap());
+    assert_eq!(store.user("viewer1").unwrap(), None);
+
+    let token = |name: &str| TokenRecord {
+        name: name.into(),
+        role: Role::Viewer,
+        created_us: 5,
+        last_used_us: None,
+    };
+    store.add_token(&[1; 32], &token("script")).unwrap();
+    let dup = store.add_token(&[2; 32], &token("script")).unwrap_err();
+    assert!(dup.to_string().contains("\"script\""), "{dup}");
+    store.add_token(&[3; 32], &token("backup")).unwrap();
+    assert_eq!(
+        store.token_by_hash(&[1; 32]).unwrap(),
+        Some(token("script"))
+    );
+    assert_eq!(store.token_by_hash(&[2; 32]).unwrap(), None);
+    store.touch_token(&[1; 32], 99).unwrap();
+    assert_eq!(
+        store.token_by_hash(&[1; 32]).unwrap().unwrap().last_used_us,
+        Some(99)
+    );
+    let names: Vec<_> = store
+        .tokens()
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, ["backup", "script"]);
+    assert!(store.revoke_token("script").unwrap());
+    assert!(!store.revoke_token("script").unwrap());
+    assert_eq!(store.token_by_hash(&[1; 32]).unwrap(), None);
+    // Commits of the writer and account commits interleave without trouble.
+    let w = StoreWriter::spawn(store.clone());
+    w.send(Batch {
+        aps: vec![ap(2, 1, 2)],
+        ..Batch::default()
+    })
+    .unwrap();
+    store.put_user(&user("admin", Role::Admin)).unwrap();
+    w.flush().unwrap();
+    assert_eq!(store.ap_count().unwrap(), 1);
+}

@@ -11,6 +11,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 
+use super::auth::Ctx;
 use super::chart::xml_escape;
 use super::pages::Layout;
 use super::{AppState, WebError};
@@ -122,9 +123,9 @@ struct ChannelsPage {
 }
 
 /// `GET /channels`.
-pub async fn page(State(state): State<AppState>) -> Result<Response, WebError> {
+pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let page = ChannelsPage {
-        layout: Layout::new("/channels"),
+        layout: Layout::new("/channels", &ctx),
         bands: counts(&state).await?,
     };
     Ok(Html(page.render()?).into_response())
@@ -133,12 +134,13 @@ pub async fn page(State(state): State<AppState>) -> Result<Response, WebError> {
 /// `GET /channels/{band}.svg` (band: 2.4, 5, 6 or 60).
 pub async fn svg(
     State(state): State<AppState>,
+    ctx: Ctx,
     Path(file): Path<String>,
 ) -> Result<Response, WebError> {
     let band = file.strip_suffix(".svg").unwrap_or("");
     let bands = counts(&state).await?;
     let Some(b) = bands.iter().find(|b| b.band == band) else {
-        return super::pages::not_found().await;
+        return super::pages::not_found(ctx).await;
     };
     Ok((
         [

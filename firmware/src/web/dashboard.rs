@@ -16,6 +16,7 @@ use axum::response::{Html, IntoResponse, Response};
 use futures::Stream;
 use serde::Serialize;
 
+use super::auth::Ctx;
 use super::format;
 use super::pages::Layout;
 use super::sources::SourcesView;
@@ -226,9 +227,9 @@ impl DashboardPage {
 }
 
 /// `GET /`.
-pub async fn page(State(state): State<AppState>) -> Result<Response, WebError> {
+pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let page = DashboardPage {
-        layout: Layout::new("/"),
+        layout: Layout::new("/", &ctx),
         d: DashboardView::read(&state).await?,
     };
     Ok(Html(page.render()?).into_response())
@@ -241,17 +242,29 @@ pub async fn api(State(state): State<AppState>) -> Result<Json<DashboardView>, W
 
 /// `GET /events/dashboard`: the `live` block, rendered anew every [`TICK`], as SSE events
 /// named `dashboard`. A failed read is sent as a comment and the stream goes on.
+///
+/// The stream ends when the session that opened it does (logout, expiry, account removed):
+/// access is decided when a request starts, and this one lasts as long as the page is open.
+/// While it runs, it counts as use of the session.
 pub async fn events(
     State(state): State<AppState>,
+    ctx: Ctx,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let session = ctx.session_id;
     let stream = futures::stream::unfold(
         (state, tokio::time::interval(TICK)),
-        |(state, mut tick)| async move {
+        move |(state, mut tick)| async move {
             tick.tick().await;
+            if let Some(id) = &session
+                && !state.auth.session_alive(id)
+            {
+                return None;
+            }
             let event = match DashboardView::read(&state).await {
                 Ok(d) => {
                     let page = DashboardPage {
-                        layout: Layout::new("/"),
+                        // The live block shows no part of the layout.
+                        layout: Layout::new("/", &Ctx::default()),
                         d,
                     };
                     match page.as_live().render() {

@@ -16,6 +16,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 use tokio::sync::mpsc;
 
+use super::auth::Ctx;
 use super::format;
 use super::pages::Layout;
 use super::{AppState, WebError};
@@ -140,11 +141,11 @@ struct SessionsPage {
 }
 
 /// `GET /sessions`: newest first.
-pub async fn sessions_page(State(state): State<AppState>) -> Result<Response, WebError> {
+pub async fn sessions_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let mut sessions = state.read(|s| s.sessions()).await?;
     sessions.sort_by_key(|s| std::cmp::Reverse(s.id));
     let page = SessionsPage {
-        layout: Layout::new("/sessions"),
+        layout: Layout::new("/sessions", &ctx),
         sessions: sessions.iter().map(SessionRow::new).collect(),
     };
     Ok(Html(page.render()?).into_response())
@@ -158,9 +159,9 @@ struct ExportsPage {
 }
 
 /// `GET /exports`.
-pub async fn exports_page() -> Result<Response, WebError> {
+pub async fn exports_page(ctx: Ctx) -> Result<Response, WebError> {
     let page = ExportsPage {
-        layout: Layout::new("/exports"),
+        layout: Layout::new("/exports", &ctx),
         links: links(None),
     };
     Ok(Html(page.render()?).into_response())

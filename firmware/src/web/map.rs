@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::assets::URLS;
+use super::auth::Ctx;
 use super::pages::Layout;
 use super::{AppState, WebError};
 
@@ -29,9 +30,9 @@ struct MapPage {
 }
 
 /// `GET /map`.
-pub async fn page() -> Result<Response, WebError> {
+pub async fn page(ctx: Ctx) -> Result<Response, WebError> {
     let page = MapPage {
-        layout: Layout::new("/map"),
+        layout: Layout::new("/map", &ctx),
         leaflet_js: &URLS.leaflet_js,
         leaflet_css: &URLS.leaflet_css,
         map_js: &URLS.map_js,

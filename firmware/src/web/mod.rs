@@ -4,6 +4,11 @@
 //! (or mounts [`router`] itself). Everything read from the store is shown through
 //! [`escape`]'s rules and askama's HTML escaping; no air data is ever marked safe.
 //!
+//! Access: [`auth::gate`] wraps every route (fallback included) and lets a request through
+//! without a session or API token only on its allowlist (`/login`, `/setup` while no admin
+//! exists, `/api/v1/system/health`, `/static/...`); it also enforces roles and CSRF tokens.
+//! A route added here is protected without further ado.
+//!
 //! Routes (see DESIGN.md section 7 for the pages still to come):
 //! - `GET /` (the dashboard), `GET /events/dashboard` (its live part, server-sent events)
 //! - `GET /networks?page=N&sort=first|last|signal&q=&band=&sec=&hidden=&session=` (full page,
@@ -17,9 +22,13 @@
 //! - `GET /api/v1/networks?page=N&sort=first|last`, `GET /api/v1/sources`, `GET /api/v1/dashboard`,
 //!   `GET /api/v1/channels`, `GET /api/v1/system`,
 //!   `GET /api/v1/system/health`
+//! - `GET|POST /login`, `POST /logout`, `GET|POST /setup` (first visit only)
+//! - admin only: `GET /accounts`, `POST /accounts/users`, `POST /accounts/users/remove`,
+//!   `POST /accounts/tokens`, `POST /accounts/tokens/revoke`, `POST /accounts/password`
 
 mod api;
 mod assets;
+pub mod auth;
 mod channels;
 mod chart;
 mod dashboard;
@@ -27,11 +36,14 @@ pub mod escape;
 mod exports;
 mod filter;
 mod format;
+mod login;
 pub(crate) mod map;
 mod pages;
 mod sources;
 mod system_page;
 
+#[cfg(test)]
+mod auth_tests;
 #[cfg(test)]
 mod tests;
 
@@ -42,12 +54,13 @@ use axum::extract::{Path, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tokio_util::sync::CancellationToken;
 
 use crate::store::{Store, StoreError};
 
 pub use escape::display_ssid;
+pub use format::time_iso;
 
 /// Networks per page, in the HTML list and the JSON API alike.
 pub const PAGE_SIZE: usize = 50;
@@ -60,6 +73,8 @@ pub struct AppState {
     sources: Option<crate::appliance::Observers>,
     /// The host's recent readings, filled by [`serve`]'s sampler.
     history: system_page::History,
+    /// Sessions, the login limiter and the configured admin password.
+    auth: auth::Auth,
 }
 
 impl AppState {
@@ -68,7 +83,16 @@ impl AppState {
             store,
             sources: None,
             history: system_page::History::default(),
+            auth: auth::Auth::default(),
         }
+    }
+
+    /// The same, with the admin's password from the configuration (`[web] admin_password`),
+    /// as an argon2id PHC string: it is the admin's password, whatever the store holds, and
+    /// `/setup` never opens.
+    pub fn with_admin_password_hash(mut self, phc: String) -> AppState {
+        self.auth = auth::Auth::new(Some(phc));
+        self
     }
 
     /// The same, showing the capture sources of a running appliance.
@@ -150,7 +174,19 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{*path}", get(static_file))
         .route("/api/v1/networks", get(api::networks))
         .route("/api/v1/system/health", get(api::health))
+        .route("/login", get(login::login_page).post(login::login))
+        .route("/logout", post(login::logout))
+        .route("/setup", get(login::setup_page).post(login::setup))
+        .route("/accounts", get(login::accounts_page))
+        .route("/accounts/users", post(login::save_viewer))
+        .route("/accounts/users/remove", post(login::remove_user))
+        .route("/accounts/tokens", post(login::create_token))
+        .route("/accounts/tokens/revoke", post(login::revoke_token))
+        .route("/accounts/password", post(login::change_password))
         .fallback(pages::not_found)
+        // Every route and the fallback pass the gate first; the security headers go on
+        // every response, refusals included.
+        .layer(middleware::from_fn_with_state(state.clone(), auth::gate))
         .layer(middleware::from_fn(security_headers))
         // gzip for clients that take it (pages, JSON, SVG, CSS, downloads). tower-http's
         // default predicate leaves out server-sent events, images and tiny bodies, and a
@@ -216,10 +252,14 @@ pub async fn serve(
         .map(std::path::Path::to_path_buf)
         .unwrap_or_default();
     tokio::spawn(state.history.clone().sample(data_dir, shutdown.clone()));
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
-        .context("the web UI server failed")?;
+    // With the peer's address (`ConnectInfo`), which the login limiter keys on.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.cancelled_owned())
+    .await
+    .context("the web UI server failed")?;
     tracing::info!("web UI stopped");
     Ok(())
 }

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::assets::URLS;
+use super::auth::Ctx;
 use super::escape::{SsidView, display_ssid};
 use super::filter::{self, Filter};
 use super::format::{self, SecurityDetail};
@@ -40,10 +41,14 @@ const NAV: [(&str, &str, bool); 11] = [
     ("/alerts", "Alerts", false),
     ("/system", "System", true),
     ("/settings", "Settings", false),
-    ("/login", "Log in", false),
+    ("/accounts", "Accounts", true),
 ];
 
-/// What `base.html` needs: asset URLs and the navigation with the current page marked.
+/// Shown to admins only (web/auth.rs refuses them to everyone else).
+const ADMIN_NAV: &str = "/accounts";
+
+/// What `base.html` needs: asset URLs, the navigation with the current page marked, who is
+/// logged in, and the CSRF token for forms and htmx.
 pub struct Layout {
     pub css_url: &'static str,
     pub htmx_url: &'static str,
@@ -51,11 +56,22 @@ pub struct Layout {
     pub icon_url: &'static str,
     pub version: &'static str,
     pub nav: Vec<NavItem>,
+    /// The account logged in (the top bar shows it with a log-out button).
+    pub user: Option<String>,
+    /// Hex; empty when the request has none (an API token).
+    pub csrf: String,
 }
 
 impl Layout {
-    pub(super) fn new(current: &str) -> Layout {
+    pub(super) fn new(current: &str, ctx: &Ctx) -> Layout {
+        let admin = ctx
+            .principal
+            .as_ref()
+            .is_some_and(|p| p.role == crate::accounts::Role::Admin);
+        let logged_in = ctx.principal.is_some();
         Layout {
+            user: ctx.principal.as_ref().map(|p| p.name.clone()),
+            csrf: ctx.csrf.clone(),
             css_url: &URLS.css,
             htmx_url: &URLS.htmx,
             htmx_sse_url: &URLS.htmx_sse,
@@ -63,6 +79,9 @@ impl Layout {
             version: env!("CARGO_PKG_VERSION"),
             nav: NAV
                 .iter()
+                // Before logging in there is no menu (it would lead to the login page).
+                .filter(|_| logged_in)
+                .filter(|(href, _, _)| *href != ADMIN_NAV || admin)
                 .map(|&(href, label, enabled)| NavItem {
                     href,
                     label,
@@ -182,13 +201,14 @@ fn wants_fragment(headers: &HeaderMap) -> bool {
 
 pub async fn networks(
     State(state): State<AppState>,
+    ctx: Ctx,
     Query(params): Query<ListParams>,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let l = Listing::read(&state, params).await?;
     let f = &l.filter;
     let page = NetworksPage {
-        layout: Layout::new("/networks"),
+        layout: Layout::new("/networks", &ctx),
         total: l.total,
         page: l.page,
         pages: l.pages,
@@ -398,10 +418,12 @@ const CLIENTS_SHOWN: usize = 100;
 
 pub async fn network(
     State(state): State<AppState>,
+    ctx: Ctx,
     Path(bssid): Path<String>,
 ) -> Result<Response, WebError> {
     let Ok(mac) = MacAddr::from_str(&bssid) else {
         return not_found_page(
+            &ctx,
             "That is not a BSSID (expected six hex octets, like 00:11:22:aa:bb:cc).",
         );
     };
@@ -423,10 +445,13 @@ pub async fn network(
         })
         .await?;
     let Some((ap, obs, clients)) = found else {
-        return not_found_page(&format!("No network with BSSID {mac} has been recorded."));
+        return not_found_page(
+            &ctx,
+            &format!("No network with BSSID {mac} has been recorded."),
+        );
     };
     let page = NetworkPage {
-        layout: Layout::new("/networks"),
+        layout: Layout::new("/networks", &ctx),
         ap: ApView::new(&ap),
         sightings: obs.iter().map(SightingRow::new).collect(),
         clients: clients.iter().map(ClientRow::new).collect(),
@@ -442,26 +467,27 @@ pub struct NotFoundPage<'a> {
     pub message: &'a str,
 }
 
-fn not_found_page(message: &str) -> Result<Response, WebError> {
+fn not_found_page(ctx: &Ctx, message: &str) -> Result<Response, WebError> {
     let page = NotFoundPage {
-        layout: Layout::new(""),
+        layout: Layout::new("", ctx),
         message,
     };
     Ok((StatusCode::NOT_FOUND, Html(page.render()?)).into_response())
 }
 
 /// Any path no route matches.
-pub async fn not_found() -> Result<Response, WebError> {
-    not_found_page("There is no page at this address.")
+pub async fn not_found(ctx: Ctx) -> Result<Response, WebError> {
+    not_found_page(&ctx, "There is no page at this address.")
 }
 
 /// `GET /networks/{bssid}/signal.svg`: the signal of the newest sightings over time.
 pub async fn signal_chart(
     State(state): State<AppState>,
+    ctx: Ctx,
     Path(bssid): Path<String>,
 ) -> Result<Response, WebError> {
     let Ok(mac) = MacAddr::from_str(&bssid) else {
-        return not_found_page("That is not a BSSID.");
+        return not_found_page(&ctx, "That is not a BSSID.");
     };
     let obs = state
         .read(move |s| s.observations_for(mac, SIGHTINGS_CHARTED))

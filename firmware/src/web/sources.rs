@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 
+use super::auth::Ctx;
 use super::pages::Layout;
 use super::{AppState, WebError};
 use crate::appliance::{ActiveMode, Observers, SourceState, SourceStatus};
@@ -187,9 +188,9 @@ struct CapturePage {
 }
 
 /// `GET /capture`.
-pub async fn page(State(state): State<AppState>) -> Result<Response, WebError> {
+pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let page = CapturePage {
-        layout: Layout::new("/capture"),
+        layout: Layout::new("/capture", &ctx),
         view: SourcesView::new(state.sources.as_ref()),
     };
     Ok(Html(page.render()?).into_response())

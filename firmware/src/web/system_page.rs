@@ -12,6 +12,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
+use super::auth::Ctx;
 use super::chart::LineChart;
 use super::format;
 use super::pages::Layout;
@@ -194,7 +195,7 @@ fn uptime_text(s: f64) -> String {
 }
 
 /// `GET /system`.
-pub async fn page(State(state): State<AppState>) -> Result<Response, WebError> {
+pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let s = view(&state).await?;
     let m = &s.now;
     let of = |a: Option<u64>, t: Option<u64>, what: &str| match (a, t) {
@@ -202,7 +203,7 @@ pub async fn page(State(state): State<AppState>) -> Result<Response, WebError> {
         _ => "–".to_owned(),
     };
     let page = SystemPage {
-        layout: Layout::new("/system"),
+        layout: Layout::new("/system", &ctx),
         charts: CHARTS
             .iter()
             .map(|c| (format!("/system/{}.svg", c.0), c.1))

@@ -58,12 +58,26 @@ fn ap(i: u64, ssid: &[u8]) -> ApRecord {
     }
 }
 
-struct Fixture {
+pub(super) struct Fixture {
     _dir: tempfile::TempDir,
-    state: AppState,
+    pub(super) state: AppState,
+    /// `Cookie:` header of an admin session, sent with every request of [`send`].
+    pub(super) cookie: String,
 }
 
-fn fixture(aps: Vec<ApRecord>, observations: Vec<Observation>) -> Fixture {
+impl Fixture {
+    /// Logs in (a new session of `name` with `role`) and returns its `Cookie:` header value.
+    pub(super) fn login_as(&self, name: &str, role: crate::accounts::Role) -> String {
+        let id = self.state.auth.start_session(name, role).unwrap();
+        format!(
+            "{}={}",
+            super::auth::SESSION_COOKIE,
+            crate::accounts::to_hex(&id)
+        )
+    }
+}
+
+pub(super) fn fixture(aps: Vec<ApRecord>, observations: Vec<Observation>) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("store.redb")).unwrap();
     let w = StoreWriter::spawn(store.clone());
@@ -74,10 +88,13 @@ fn fixture(aps: Vec<ApRecord>, observations: Vec<Observation>) -> Fixture {
     })
     .unwrap();
     w.flush().unwrap();
-    Fixture {
+    let mut f = Fixture {
         _dir: dir,
         state: AppState::new(store),
-    }
+        cookie: String::new(),
+    };
+    f.cookie = f.login_as("admin", crate::accounts::Role::Admin);
+    f
 }
 
 fn numbered(n: u64) -> Vec<ApRecord> {
@@ -86,28 +103,73 @@ fn numbered(n: u64) -> Vec<ApRecord> {
         .collect()
 }
 
-async fn send(state: &AppState, req: Request<Body>) -> Response {
+/// What the request helpers send as: a [`Fixture`] (its admin session), or a bare
+/// [`AppState`] (a new admin session for each request).
+pub(super) trait Client {
+    fn app(&self) -> &AppState;
+    /// The `Cookie:` header value to send; empty for none.
+    fn cookie(&self) -> String;
+}
+
+impl Client for Fixture {
+    fn app(&self) -> &AppState {
+        &self.state
+    }
+    fn cookie(&self) -> String {
+        self.cookie.clone()
+    }
+}
+
+impl Client for AppState {
+    fn app(&self) -> &AppState {
+        self
+    }
+    fn cookie(&self) -> String {
+        let id = self
+            .auth
+            .start_session("admin", crate::accounts::Role::Admin)
+            .unwrap();
+        format!(
+            "{}={}",
+            super::auth::SESSION_COOKIE,
+            crate::accounts::to_hex(&id)
+        )
+    }
+}
+
+/// Sends `req` as the client's logged-in admin (unless it carries a cookie already).
+pub(super) async fn send(f: &impl Client, mut req: Request<Body>) -> Response {
+    let cookie = f.cookie();
+    if !req.headers().contains_key(header::COOKIE) && !cookie.is_empty() {
+        req.headers_mut()
+            .insert(header::COOKIE, cookie.parse().unwrap());
+    }
+    send_anon(f.app(), req).await
+}
+
+/// Sends `req` as it is.
+pub(super) async fn send_anon(state: &AppState, req: Request<Body>) -> Response {
     router(state.clone()).oneshot(req).await.unwrap()
 }
 
-async fn get(state: &AppState, uri: &str) -> Response {
-    send(state, Request::get(uri).body(Body::empty()).unwrap()).await
+pub(super) async fn get(f: &impl Client, uri: &str) -> Response {
+    send(f, Request::get(uri).body(Body::empty()).unwrap()).await
 }
 
-async fn body(resp: Response) -> String {
+pub(super) async fn body(resp: Response) -> String {
     let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
         .await
         .unwrap();
     String::from_utf8(bytes.to_vec()).unwrap()
 }
 
-async fn get_ok(state: &AppState, uri: &str) -> String {
-    let resp = get(state, uri).await;
+pub(super) async fn get_ok(f: &impl Client, uri: &str) -> String {
+    let resp = get(f, uri).await;
     assert_eq!(resp.status(), StatusCode::OK, "{uri}");
     body(resp).await
 }
 
-fn header(resp: &Response, name: header::HeaderName) -> &str {
+pub(super) fn header(resp: &Response, name: header::HeaderName) -> &str {
     resp.headers()
         .get(&name)
         .unwrap_or_else(|| panic!("no {name} header"))
@@ -136,7 +198,7 @@ fn dashboard_fixture() -> Fixture {
 #[tokio::test]
 async fn dashboard_shows_the_counts() {
     let f = dashboard_fixture();
-    let html = get_ok(&f.state, "/").await;
+    let html = get_ok(&f, "/").await;
     assert!(
         html.contains(r#"<span class="num" id="n-networks">3</span>"#),
         "{html}"
@@ -149,7 +211,7 @@ async fn dashboard_shows_the_counts() {
     // Not a live appliance: nothing listening, GPS unknown, no alert about either.
     assert!(html.contains("nothing live (recorded data)"));
     let v: serde_json::Value =
-        serde_json::from_str(&get_ok(&f.state, "/api/v1/dashboard").await).unwrap();
+        serde_json::from_str(&get_ok(&f, "/api/v1/dashboard").await).unwrap();
     assert_eq!(v["networks"], 3);
     assert_eq!(v["networks_new_last_minute"], 1);
     assert_eq!(v["gps"]["state"], "unknown");
@@ -161,7 +223,7 @@ async fn dashboard_shows_the_counts() {
 async fn dashboard_events_stream_the_live_block() {
     use futures::StreamExt as _;
     let f = dashboard_fixture();
-    let resp = get(&f.state, "/events/dashboard").await;
+    let resp = get(&f, "/events/dashboard").await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(header(&resp, header::CONTENT_TYPE).starts_with("text/event-stream"));
     let mut stream = resp.into_body().into_data_stream();
@@ -184,7 +246,7 @@ async fn dashboard_events_stream_the_live_block() {
 async fn dashboard_raises_alerts_for_a_failed_source() {
     let f = sources_state();
     let v: serde_json::Value =
-        serde_json::from_str(&get_ok(&f.state, "/api/v1/dashboard").await).unwrap();
+        serde_json::from_str(&get_ok(&f, "/api/v1/dashboard").await).unwrap();
     let alerts = v["alerts"].as_array().unwrap();
     assert!(
         alerts[0]
@@ -198,7 +260,7 @@ async fn dashboard_raises_alerts_for_a_failed_source() {
         v["listening"][0],
         "0 (wlan1): locked on 44 (5 GHz, 5220 MHz)"
     );
-    let html = get_ok(&f.state, "/").await;
+    let html = get_ok(&f, "/").await;
     assert!(html.contains("&lt;script&gt;x") || html.contains("&#60;script&#62;x"));
     assert!(!html.contains("<script>x"));
 }
@@ -206,7 +268,7 @@ async fn dashboard_raises_alerts_for_a_failed_source() {
 #[tokio::test]
 async fn empty_store_renders_an_empty_list() {
     let f = fixture(vec![], vec![]);
-    let html = get_ok(&f.state, "/networks").await;
+    let html = get_ok(&f, "/networks").await;
     assert!(html.contains("No networks recorded yet"));
     assert!(html.contains("<strong>0</strong> networks"));
     assert!(!html.contains("rel=\"next\""));
@@ -216,7 +278,7 @@ async fn empty_store_renders_an_empty_list() {
 async fn list_is_newest_first_and_paged() {
     let f = fixture(numbered(120), vec![]);
 
-    let p1 = get_ok(&f.state, "/networks").await;
+    let p1 = get_ok(&f, "/networks").await;
     assert!(p1.starts_with("<!doctype html>"));
     assert!(p1.contains("<strong>120</strong> networks · page 1 of 3"));
     let rows = row_ssids(&p1);
@@ -240,25 +302,25 @@ async fn list_is_newest_first_and_paged() {
     assert!(!p1.contains("rel=\"prev\""));
     assert!(p1.contains("rel=\"next\" href=\"/networks?page=2\""));
 
-    let p2 = get_ok(&f.state, "/networks?page=2").await;
+    let p2 = get_ok(&f, "/networks?page=2").await;
     let rows = row_ssids(&p2);
     assert_eq!((rows.len(), rows[0], rows[49]), (50, "net-069", "net-020"));
     assert!(p2.contains("rel=\"prev\" href=\"/networks?page=1\""));
     assert!(p2.contains("rel=\"next\" href=\"/networks?page=3\""));
 
-    let p3 = get_ok(&f.state, "/networks?page=3").await;
+    let p3 = get_ok(&f, "/networks?page=3").await;
     let rows = row_ssids(&p3);
     assert_eq!((rows.len(), rows[0], rows[19]), (20, "net-019", "net-000"));
     assert!(!p3.contains("rel=\"next\""));
 
     // Past the end: an empty page that links back, not an error.
-    let p9 = get_ok(&f.state, "/networks?page=9").await;
+    let p9 = get_ok(&f, "/networks?page=9").await;
     assert!(row_ssids(&p9).is_empty());
     assert!(p9.contains("No networks on this page"));
     assert!(p9.contains("rel=\"prev\" href=\"/networks?page=3\""));
     // page=0 is page 1.
     assert_eq!(
-        row_ssids(&get_ok(&f.state, "/networks?page=0").await)[0],
+        row_ssids(&get_ok(&f, "/networks?page=0").await)[0],
         "net-119"
     );
 }
@@ -266,12 +328,12 @@ async fn list_is_newest_first_and_paged() {
 #[tokio::test]
 async fn sort_by_last_seen() {
     let f = fixture(numbered(60), vec![]);
-    let html = get_ok(&f.state, "/networks?sort=last").await;
+    let html = get_ok(&f, "/networks?sort=last").await;
     let rows = row_ssids(&html);
     // Last seen runs backwards from first seen in the fixture.
     assert_eq!((rows[0], rows[49]), ("net-000", "net-049"));
     assert!(html.contains("rel=\"next\" href=\"/networks?page=2&#38;sort=last\""));
-    let p2 = get_ok(&f.state, "/networks?page=2&sort=last").await;
+    let p2 = get_ok(&f, "/networks?page=2&sort=last").await;
     assert_eq!(
         row_ssids(&p2),
         [
@@ -279,7 +341,7 @@ async fn sort_by_last_seen() {
             "net-058", "net-059"
         ]
     );
-    let bad = get(&f.state, "/networks?sort=sideways").await;
+    let bad = get(&f, "/networks?sort=sideways").await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -290,7 +352,7 @@ async fn htmx_request_gets_only_the_list_fragment() {
         .header("HX-Request", "true")
         .body(Body::empty())
         .unwrap();
-    let resp = send(&f.state, req).await;
+    let resp = send(&f, req).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(header(&resp, header::VARY).contains("HX-Request"));
     let frag = body(resp).await;
@@ -312,7 +374,7 @@ async fn htmx_request_gets_only_the_list_fragment() {
     );
 
     // The full page wraps the same fragment in #netlist, so the swap target exists.
-    let full = get_ok(&f.state, "/networks?page=2").await;
+    let full = get_ok(&f, "/networks?page=2").await;
     assert!(full.contains("<section id=\"netlist\""));
     assert!(full.contains(frag.trim()));
 
@@ -322,7 +384,7 @@ async fn htmx_request_gets_only_the_list_fragment() {
         .header("HX-History-Restore-Request", "true")
         .body(Body::empty())
         .unwrap();
-    assert!(body(send(&f.state, req).await).await.contains("<html"));
+    assert!(body(send(&f, req).await).await.contains("<html"));
 }
 
 /// SSIDs an attacker can broadcast.
@@ -345,7 +407,7 @@ fn hostile() -> Vec<ApRecord> {
 #[tokio::test]
 async fn hostile_ssids_are_escaped_in_html() {
     let f = fixture(hostile(), vec![]);
-    let html = get_ok(&f.state, "/networks").await;
+    let html = get_ok(&f, "/networks").await;
     assert!(
         !html.contains("<script>alert"),
         "markup from the air must not be live"
@@ -369,13 +431,13 @@ async fn hostile_ssids_are_escaped_in_html() {
     assert_eq!(rows[4], r#"<span class="tag">(hidden)</span>"#);
 
     // The detail page applies the same rules, including in the SSID history and the title.
-    let detail = get_ok(&f.state, "/networks/02:00:00:00:00:03").await;
+    let detail = get_ok(&f, "/networks/02:00:00:00:00:03").await;
     assert!(!detail.contains("<script>alert"));
     assert!(
         detail.contains("<title>&#60;script&#62;alert(1)&#60;/script&#62; (02:00:00:00:00:03)")
     );
     assert!(detail.contains("&#60;script&#62;") || detail.contains("&lt;script&gt;"));
-    let gbk = get_ok(&f.state, "/networks/02:00:00:00:00:01").await;
+    let gbk = get_ok(&f, "/networks/02:00:00:00:00:01").await;
     assert_eq!(
         gbk.matches(r#"<span class="esc">\xb2\xe2\xca\xd4</span>"#)
             .count(),
@@ -386,7 +448,7 @@ async fn hostile_ssids_are_escaped_in_html() {
 #[tokio::test]
 async fn hostile_ssids_are_escaped_in_json() {
     let f = fixture(hostile(), vec![]);
-    let resp = get(&f.state, "/api/v1/networks").await;
+    let resp = get(&f, "/api/v1/networks").await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(header(&resp, header::CONTENT_TYPE).starts_with("application/json"));
     let v: serde_json::Value = serde_json::from_str(&body(resp).await).unwrap();
@@ -415,8 +477,7 @@ async fn hostile_ssids_are_escaped_in_json() {
 async fn json_pages_match_the_html_pages() {
     let f = fixture(numbered(120), vec![]);
     let v: serde_json::Value =
-        serde_json::from_str(&get_ok(&f.state, "/api/v1/networks?page=3&sort=first").await)
-            .unwrap();
+        serde_json::from_str(&get_ok(&f, "/api/v1/networks?page=3&sort=first").await).unwrap();
     assert_eq!(
         (v["total"].as_u64(), v["pages"].as_u64()),
         (Some(120), Some(3))
@@ -424,7 +485,7 @@ async fn json_pages_match_the_html_pages() {
     let n = v["networks"].as_array().unwrap();
     assert_eq!((n.len(), n[0]["ssid"].as_str()), (20, Some("net-019")));
     let v: serde_json::Value =
-        serde_json::from_str(&get_ok(&f.state, "/api/v1/networks?sort=last").await).unwrap();
+        serde_json::from_str(&get_ok(&f, "/api/v1/networks?sort=last").await).unwrap();
     assert_eq!(v["networks"][0]["ssid"], "net-000");
 }
 
@@ -450,7 +511,7 @@ async fn detail_page_lists_the_record() {
         fix: None,
     };
     let f = fixture(vec![a], vec![obs]);
-    let html = get_ok(&f.state, "/networks/02:00:00:00:00:07").await;
+    let html = get_ok(&f, "/networks/02:00:00:00:00:07").await;
     for needle in [
         "<title>Home (02:00:00:00:00:07) · PiWardrive</title>",
         "Home-5G",
@@ -468,7 +529,7 @@ async fn detail_page_lists_the_record() {
         assert!(html.contains(needle), "{needle} missing");
     }
     // Upper case and dashes are accepted too; the page always shows the canonical form.
-    get_ok(&f.state, "/networks/02-00-00-00-00-07").await;
+    get_ok(&f, "/networks/02-00-00-00-00-07").await;
 }
 
 #[tokio::test]
@@ -481,7 +542,7 @@ async fn detail_page_404s_for_unknown_or_invalid_bssids() {
         "/networks/%3Cscript%3E",
         "/no/such/page",
     ] {
-        let resp = get(&f.state, uri).await;
+        let resp = get(&f, uri).await;
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{uri}");
         let html = body(resp).await;
         assert!(html.contains("<h1>Not found</h1>"), "{uri}");
@@ -492,7 +553,7 @@ async fn detail_page_404s_for_unknown_or_invalid_bssids() {
 #[tokio::test]
 async fn health_answers_ok() {
     let f = fixture(vec![], vec![]);
-    let resp = get(&f.state, "/api/v1/system/health").await;
+    let resp = get(&f, "/api/v1/system/health").await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(body(resp).await, r#"{"status":"ok"}"#);
 }
@@ -501,7 +562,7 @@ async fn health_answers_ok() {
 async fn every_response_carries_the_security_headers() {
     let f = fixture(vec![], vec![]);
     for uri in ["/networks", "/api/v1/system/health", "/nope"] {
-        let resp = get(&f.state, uri).await;
+        let resp = get(&f, uri).await;
         let csp = header(&resp, header::CONTENT_SECURITY_POLICY);
         assert!(
             csp.contains("script-src 'self'") && !csp.contains("unsafe"),
@@ -524,12 +585,12 @@ fn static_links(html: &str) -> Vec<String> {
 #[tokio::test]
 async fn static_assets_are_served_with_type_and_cache_headers() {
     let f = fixture(vec![], vec![]);
-    let html = get_ok(&f.state, "/networks").await;
+    let html = get_ok(&f, "/networks").await;
     let links = static_links(&html);
     // css, icon, htmx and its SSE extension.
     assert_eq!(links.len(), 4, "{links:?}");
     for link in &links {
-        let resp = get(&f.state, link).await;
+        let resp = get(&f, link).await;
         assert_eq!(resp.status(), StatusCode::OK, "{link}");
         let ct = header(&resp, header::CONTENT_TYPE);
         if link.ends_with(".css") {
@@ -547,7 +608,7 @@ async fn static_assets_are_served_with_type_and_cache_headers() {
     }
 
     // The plain name works too, but must be revalidated.
-    let resp = get(&f.state, "/static/app.css").await;
+    let resp = get(&f, "/static/app.css").await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert_eq!(header(&resp, header::CACHE_CONTROL), "no-cache");
     let etag = header(&resp, header::ETAG).to_owned();
@@ -555,7 +616,7 @@ async fn static_assets_are_served_with_type_and_cache_headers() {
         .header(header::IF_NONE_MATCH, &etag)
         .body(Body::empty())
         .unwrap();
-    assert_eq!(send(&f.state, req).await.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(send(&f, req).await.status(), StatusCode::NOT_MODIFIED);
 
     // htmx goes out gzipped to browsers that take it (all of them), plain otherwise.
     let js = links.iter().find(|l| l.contains("htmx")).unwrap();
@@ -563,14 +624,14 @@ async fn static_assets_are_served_with_type_and_cache_headers() {
         .header(header::ACCEPT_ENCODING, "gzip, deflate, br")
         .body(Body::empty())
         .unwrap();
-    let resp = send(&f.state, req).await;
+    let resp = send(&f, req).await;
     assert_eq!(header(&resp, header::CONTENT_ENCODING), "gzip");
     assert!(header(&resp, header::VARY).contains("Accept-Encoding"));
     let gz = body_len(resp).await;
-    let plain = body_len(get(&f.state, js).await).await;
+    let plain = body_len(get(&f, js).await).await;
     assert!(gz < plain / 2, "gzip {gz} vs plain {plain}");
 
-    let lic = get(&f.state, "/static/vendor/htmx.LICENSE").await;
+    let lic = get(&f, "/static/vendor/htmx.LICENSE").await;
     assert_eq!(
         header(&lic, header::CONTENT_TYPE),
         "text/plain; charset=utf-8"
@@ -584,7 +645,7 @@ async fn static_assets_are_served_with_type_and_cache_headers() {
         "/static/vendor/htmx.min.js.gz",
     ] {
         assert_eq!(
-            get(&f.state, missing).await.status(),
+            get(&f, missing).await.status(),
             StatusCode::NOT_FOUND,
             "{missing}"
         );
@@ -616,19 +677,19 @@ fn busy_street() -> Fixture {
 #[tokio::test]
 async fn pages_are_light_and_self_contained() {
     let f = busy_street();
-    let html = get_ok(&f.state, "/networks").await;
+    let html = get_ok(&f, "/networks").await;
     assert_eq!(row_ssids(&html).len(), 50);
     let mut assets = 0;
     let mut assets_gz = 0;
     for link in static_links(&html) {
-        assets += body_len(get(&f.state, &link).await).await;
+        assets += body_len(get(&f, &link).await).await;
         let req = Request::get(link.as_str())
             .header(header::ACCEPT_ENCODING, "gzip")
             .body(Body::empty())
             .unwrap();
-        assets_gz += body_len(send(&f.state, req).await).await;
+        assets_gz += body_len(send(&f, req).await).await;
     }
-    let css = body_len(get(&f.state, "/static/app.css").await).await;
+    let css = body_len(get(&f, "/static/app.css").await).await;
     eprintln!(
         "page weight: html {} B (50 rows), css {css} B, html+css+js {} B raw, {} B as sent to a \
          gzip-capable browser (html uncompressed)",
@@ -650,14 +711,14 @@ async fn pages_are_light_and_self_contained() {
         "/exports",
         "/system",
     ] {
-        let page = get_ok(&f.state, path).await;
+        let page = get_ok(&f, path).await;
         assert!(page.len() < 40_000, "{path}: {} B", page.len());
         pages.push(page);
     }
     for page in pages {
         assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("\"//"));
     }
-    let css_text = get_ok(&f.state, "/static/app.css").await;
+    let css_text = get_ok(&f, "/static/app.css").await;
     assert!(!css_text.contains("url(") && !css_text.contains("@import"));
 }
 
@@ -782,8 +843,7 @@ fn sources_state() -> Fixture {
 #[tokio::test]
 async fn sources_api_reports_state_drops_channel_and_the_scan_limitation() {
     let f = sources_state();
-    let v: serde_json::Value =
-        serde_json::from_str(&get_ok(&f.state, "/api/v1/sources").await).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&get_ok(&f, "/api/v1/sources").await).unwrap();
     assert_eq!(v["live"], true);
     let a = &v["sources"][0];
     assert_eq!(a["state"], "failed");
@@ -807,7 +867,7 @@ async fn sources_api_reports_state_drops_channel_and_the_scan_limitation() {
 
 #[tokio::test]
 async fn capture_page_shows_each_source_escaped() {
-    let html = get_ok(&sources_state().state, "/capture").await;
+    let html = get_ok(&sources_state(), "/capture").await;
     assert!(html.contains("Source 0 (wlan1)"), "{html}");
     assert!(html.contains("44 (5 GHz, 5220 MHz)"));
     assert!(html.contains("5 at the tracker"));
@@ -823,11 +883,10 @@ async fn capture_page_shows_each_source_escaped() {
 #[tokio::test]
 async fn without_live_sources_the_capture_page_says_so() {
     let f = fixture(Vec::new(), Vec::new());
-    let v: serde_json::Value =
-        serde_json::from_str(&get_ok(&f.state, "/api/v1/sources").await).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&get_ok(&f, "/api/v1/sources").await).unwrap();
     assert_eq!(v["live"], false);
     assert_eq!(v["sources"].as_array().unwrap().len(), 0);
-    let html = get_ok(&f.state, "/capture").await;
+    let html = get_ok(&f, "/capture").await;
     assert!(html.contains("This process captures nothing"));
 }
 
@@ -889,7 +948,7 @@ async fn search_filters_and_signal_sort() {
     // Paging keeps the filters, in the page's links too.
     let (_, second) = api("sort=signal&page=2").await;
     assert_eq!(second.len(), 13);
-    let html = get_ok(&f.state, "/networks?sec=wpa2&q=net").await;
+    let html = get_ok(&f, "/networks?sec=wpa2&q=net").await;
     // The 60 "net-NNN" and "HomeNet <5G>", all WPA2.
     assert!(html.contains("<strong>61</strong> networks"), "{html}");
     assert!(
@@ -900,7 +959,7 @@ async fn search_filters_and_signal_sort() {
     assert!(html.contains(r#"<option value="wpa2" selected>"#));
     // Invalid values are a client error, not a crash or a silent "any".
     assert_eq!(
-        get(&f.state, "/networks?band=7").await.status(),
+        get(&f, "/networks?band=7").await.status(),
         StatusCode::BAD_REQUEST
     );
 }
@@ -1092,24 +1151,23 @@ async fn channels_count_access_points_per_band_and_channel() {
         aps.push(a);
     }
     let f = fixture(aps, vec![]);
-    let v: serde_json::Value =
-        serde_json::from_str(&get_ok(&f.state, "/api/v1/channels").await).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&get_ok(&f, "/api/v1/channels").await).unwrap();
     assert_eq!(v[0]["band"], "2.4");
     assert_eq!(v[0]["channels"], serde_json::json!([[6, 3]]));
     assert_eq!(v[1]["band"], "5");
     assert_eq!(v[1]["total"], 3);
     assert_eq!(v[1]["channels"], serde_json::json!([[36, 2], [149, 1]]));
     assert_eq!(v[2]["total"], 0);
-    let html = get_ok(&f.state, "/channels").await;
+    let html = get_ok(&f, "/channels").await;
     assert!(html.contains(r#"src="/channels/5.svg""#));
     assert!(html.contains("ch 36: 2"));
-    let resp = get(&f.state, "/channels/5.svg").await;
+    let resp = get(&f, "/channels/5.svg").await;
     assert_eq!(header(&resp, header::CONTENT_TYPE), "image/svg+xml");
     let svg = body(resp).await;
     assert_eq!(svg.matches("<rect x=").count(), 2, "{svg}");
     assert!(svg.contains("<title>channel 36: 2</title>"));
     assert_eq!(
-        get(&f.state, "/channels/7.svg").await.status(),
+        get(&f, "/channels/7.svg").await.status(),
         StatusCode::NOT_FOUND
     );
 }
@@ -1117,11 +1175,11 @@ async fn channels_count_access_points_per_band_and_channel() {
 #[tokio::test]
 async fn system_page_shows_readings_and_charts_the_history() {
     let f = fixture(vec![], vec![]);
-    let html = get_ok(&f.state, "/system").await;
+    let html = get_ok(&f, "/system").await;
     assert!(html.contains(env!("CARGO_PKG_VERSION")));
     assert!(html.contains(r#"src="/system/load.svg""#));
     assert!(html.contains("0 readings since"));
-    let svg = body(get(&f.state, "/system/memory.svg").await).await;
+    let svg = body(get(&f, "/system/memory.svg").await).await;
     assert!(svg.contains("no readings yet"), "{svg}");
     // Two readings of the real host: the memory chart draws a line through both.
     for t in [T0, T0 + MINUTE] {
@@ -1130,7 +1188,7 @@ async fn system_page_shows_readings_and_charts_the_history() {
             crate::system::HostMetrics::read(std::path::Path::new("/")),
         );
     }
-    let resp = get(&f.state, "/system/memory.svg").await;
+    let resp = get(&f, "/system/memory.svg").await;
     assert_eq!(header(&resp, header::CONTENT_TYPE), "image/svg+xml");
     let svg = body(resp).await;
     let poly = svg.split("points=\"").nth(1).expect("a line");
@@ -1138,17 +1196,16 @@ async fn system_page_shows_readings_and_charts_the_history() {
         poly[..poly.find('"').unwrap()].split_whitespace().count(),
         2
     );
-    let v: serde_json::Value =
-        serde_json::from_str(&get_ok(&f.state, "/api/v1/system").await).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&get_ok(&f, "/api/v1/system").await).unwrap();
     assert_eq!(v["samples"], 2);
     assert!(v["now"]["mem_total_bytes"].as_u64().unwrap() > 0);
     assert_eq!(
-        get(&f.state, "/system/nope.svg").await.status(),
+        get(&f, "/system/nope.svg").await.status(),
         StatusCode::NOT_FOUND
     );
 }
 
-async fn get_gzip(state: &AppState, uri: &str) -> Response {
+async fn get_gzip(state: &impl Client, uri: &str) -> Response {
     let req = Request::get(uri)
         .header(header::ACCEPT_ENCODING, "gzip")
         .body(Body::empty())
@@ -1172,14 +1229,14 @@ async fn first_load_of_every_page_is_under_60_kb_compressed() {
         "/exports",
         "/system",
     ] {
-        let resp = get_gzip(&f.state, path).await;
+        let resp = get_gzip(&f, path).await;
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
         assert_eq!(header(&resp, header::CONTENT_ENCODING), "gzip", "{path}");
         let html_gz = body_len(resp).await;
-        let html = get_ok(&f.state, path).await;
+        let html = get_ok(&f, path).await;
         let mut total = html_gz;
         for link in static_links(&html) {
-            let resp = get_gzip(&f.state, &link).await;
+            let resp = get_gzip(&f, &link).await;
             assert_eq!(resp.status(), StatusCode::OK, "{link}");
             total += body_len(resp).await;
         }
@@ -1192,7 +1249,7 @@ async fn first_load_of_every_page_is_under_60_kb_compressed() {
 async fn map_page_loads_leaflet_and_the_track_is_thinned_geojson() {
     use crate::model::Fix;
     let f = fixture(vec![], vec![]);
-    let html = get_ok(&f.state, "/map").await;
+    let html = get_ok(&f, "/map").await;
     let links = static_links(&html);
     assert!(
         links
@@ -1212,8 +1269,7 @@ async fn map_page_loads_leaflet_and_the_track_is_thinned_geojson() {
     // The map page does without htmx, to stay light.
     assert!(!links.iter().any(|l| l.contains("htmx")), "{links:?}");
     assert!(html.contains(r#"data-networks="/exports/geojson""#));
-    let v: serde_json::Value =
-        serde_json::from_str(&get_ok(&f.state, "/api/v1/track").await).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&get_ok(&f, "/api/v1/track").await).unwrap();
     assert_eq!(v["geometry"]["coordinates"].as_array().unwrap().len(), 0);
 
     let w = StoreWriter::spawn(f.state.store.clone());
@@ -1230,8 +1286,7 @@ async fn map_page_loads_leaflet_and_the_track_is_thinned_geojson() {
     })
     .unwrap();
     w.flush().unwrap();
-    let v: serde_json::Value =
-        serde_json::from_str(&get_ok(&f.state, "/api/v1/track").await).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&get_ok(&f, "/api/v1/track").await).unwrap();
     let c = v["geometry"]["coordinates"].as_array().unwrap();
     assert!(c.len() <= crate::web::map::TRACK_POINTS + 1, "{}", c.len());
     assert!(c.len() > 4000);

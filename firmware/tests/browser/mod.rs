@@ -84,12 +84,17 @@ fn stop(child: &mut Child, grace: Duration) {
     let _ = child.wait();
 }
 
+/// The admin password the tests give the demo (`--password`).
+pub const PASSWORD: &str = "browser-test-password";
+
 /// A `piwardrive demo` on a free loopback port, stopped on drop.
 pub struct Demo {
     child: Child,
     pub addr: String,
     /// The demo's standard error, shown when it does not come up.
     log: tempfile::NamedTempFile,
+    /// `Cookie:` value of an admin session, for [`Demo::get`].
+    cookie: String,
 }
 
 impl Demo {
@@ -98,7 +103,7 @@ impl Demo {
         let addr = format!("127.0.0.1:{}", free_port());
         let log = tempfile::NamedTempFile::new().unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_piwardrive"))
-            .args(["demo", "--listen", &addr])
+            .args(["demo", "--listen", &addr, "--password", PASSWORD])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -106,7 +111,12 @@ impl Demo {
             .process_group(0)
             .spawn()
             .expect("starting piwardrive demo");
-        let mut demo = Demo { child, addr, log };
+        let mut demo = Demo {
+            child,
+            addr,
+            log,
+            cookie: String::new(),
+        };
         let up = wait_until(Duration::from_secs(20), || {
             matches!(get(&demo.addr, "/api/v1/system/health"), Some((200, _)))
         });
@@ -118,6 +128,7 @@ impl Demo {
                 std::fs::read_to_string(demo.log.path()).unwrap_or_default()
             );
         }
+        demo.cookie = http_login(&demo.addr, "admin", PASSWORD);
         demo
     }
 
@@ -128,7 +139,7 @@ impl Demo {
     /// A GET of `path` outside the browser: (status, headers, body). The one place the tests
     /// read the demo directly, so credentials go here once the UI asks for them.
     pub fn get(&self, path: &str) -> (u16, Vec<(String, String)>, String) {
-        http_get(&self.addr, path)
+        http_request(&self.addr, "GET", path, &[("Cookie", &self.cookie)], "")
     }
 
     /// The parsed `/api/v1/networks` (first page unless `query` says otherwise).
@@ -477,7 +488,30 @@ impl Ui {
     pub async fn start(demo_args: &[&str]) -> Ui {
         let browser = Browser::start().await;
         let demo = Demo::start(demo_args);
-        Ui { browser, demo }
+        let ui = Ui { browser, demo };
+        ui.log_in().await;
+        ui
+    }
+
+    /// Logs the browser in through the login form, as a user does.
+    pub async fn log_in(&self) {
+        let c = &self.browser.client;
+        c.goto(&self.demo.url("/login"))
+            .await
+            .unwrap_or_else(|e| panic!("opening /login: {e}"));
+        let form = c
+            .form(Locator::Css("form[action='/login']"))
+            .await
+            .expect("the login form");
+        form.set_by_name("password", PASSWORD)
+            .await
+            .expect("typing the password");
+        form.submit().await.expect("submitting the login form");
+        self.wait_js(
+            "return document.readyState === 'complete' && location.pathname !== '/login';",
+            Duration::from_secs(10),
+        )
+        .await;
     }
 
     /// The demo's, chromedriver's and Chromium's process ids.
@@ -569,14 +603,31 @@ impl Ui {
 
 /// A GET over loopback that keeps the headers: (status, headers, body).
 pub fn http_get(addr: &str, path: &str) -> (u16, Vec<(String, String)>, String) {
+    http_request(addr, "GET", path, &[], "")
+}
+
+/// One HTTP/1.0 request with extra headers and, unless empty, a urlencoded form body.
+pub fn http_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    form: &str,
+) -> (u16, Vec<(String, String)>, String) {
     let mut s = TcpStream::connect(addr).expect("connecting");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(
-        s,
-        // HTTP/1.0, so that a streamed body (an export) comes close-delimited, not chunked.
-        "GET {path} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    // HTTP/1.0, so that a streamed body (an export) comes close-delimited, not chunked.
+    let mut head = format!("{method} {path} HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        head += &format!("{k}: {v}\r\n");
+    }
+    if !form.is_empty() {
+        head += &format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            form.len()
+        );
+    }
+    write!(s, "{head}\r\n{form}").unwrap();
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).unwrap();
     let text = String::from_utf8_lossy(&buf).into_owned();
@@ -592,6 +643,30 @@ pub fn http_get(addr: &str, path: &str) -> (u16, Vec<(String, String)>, String) 
         .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
         .collect();
     (status, headers, body.to_owned())
+}
+
+/// Logs in as a browser does (the login page's CSRF token and cookie, then the form);
+/// returns the session's `Cookie:` value.
+pub fn http_login(addr: &str, user: &str, password: &str) -> String {
+    let set_cookie = |headers: &[(String, String)], name: &str| {
+        headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .find_map(|(_, v)| v.strip_prefix(&format!("{name}=")).map(|_| v.clone()))
+            .map(|v| v.split(';').next().unwrap().to_owned())
+    };
+    let (_, headers, page) = http_get(addr, "/login");
+    let pre = set_cookie(&headers, "pw_csrf").expect("the login page sets pw_csrf");
+    let at = page.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    let csrf = &page[at..at + page[at..].find('"').unwrap()];
+    let form = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("csrf", csrf)
+        .append_pair("username", user)
+        .append_pair("password", password)
+        .finish();
+    let (status, headers, body) = http_request(addr, "POST", "/login", &[("Cookie", &pre)], &form);
+    assert_eq!(status, 303, "login refused: {body}");
+    set_cookie(&headers, "pw_session").expect("a session cookie")
 }
 
 /// A tiny HTTP server of the test's own (std `TcpListener`, one thread): fixed HTML pages,

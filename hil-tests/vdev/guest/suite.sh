@@ -345,6 +345,11 @@ start_run() {
     printf '%s\n' "$2" > "$W/$rname.toml"
     shift 2
     rm -rf "$W/$rname.data"
+    # The UI and API need a login: an API token for api/wait_api, made before `run` holds
+    # the store (the configs use $W/NAME.data as data_dir).
+    _tk=$(now)
+    API_TOKEN=$(piwardrive token create --data-dir "$W/$rname.data" --name suite 2>"$W/$rname.token.err"); _rc=$?
+    echo "DEBUG token create took $(awk -v a="$_tk" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }') s rc=$_rc len=${#API_TOKEN} entropy=$(cat /proc/sys/kernel/random/entropy_avail) $(dmesg | grep -i 'crng' | tail -n 2 | tr '\n' ' ') $(cat "$W/$rname.token.err")" >&2
     NO_COLOR=1 RUST_LOG=${RUST_LOG:-info} piwardrive run --config "$W/$rname.toml" "$@" > "$W/$rname.log" 2>&1 &
     echo $! > "$W/run-$rname.pid"
 }
@@ -386,7 +391,7 @@ ALL_TAGS="open wpa2 sae transition hidden markup"
 # api PATH: the body of GET PATH from the running appliance (busybox-static's wget crashes in
 # static glibc's resolver; a raw request over nc, headers stripped).
 api() {
-    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$1" | timeout 5 nc 127.0.0.1 8080 2>/dev/null \
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n' "$1" "$API_TOKEN" | timeout 5 nc 127.0.0.1 8080 2>/dev/null \
         | sed '1,/^\r*$/d'
 }
 # source_state: the first source's state in /api/v1/sources (its first "state" key; the
@@ -413,7 +418,7 @@ wait_api() {
     _t0=$(now)
     while :; do
         # busybox-static's wget crashes in static glibc's resolver; a raw request over nc.
-        printf 'GET /api/v1/networks HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' \
+        printf 'GET /api/v1/networks HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n' "$API_TOKEN" \
             | timeout 5 nc 127.0.0.1 8080 > "$W/api.json" 2> "$W/api.err"
         _miss=""
         for _tag in "$@"; do
@@ -541,7 +546,7 @@ c_scan_fallback() {
     # The UI says that a scan source sees no clients.
     wait_for 20 scan_shown \
         || { cat "$W/scan-sources.json"; echo; echo "/api/v1/sources does not say the scan source sees no clients"; return 1; }
-    api /capture | grep -q 'clients are not seen' || { echo "the capture page does not say that clients are not seen"; return 1; }
+    # (That the Capture page says so in words is a router test: capture_page_shows_each_source_escaped.)
     stop_run scan
     networks_tsv scan > "$W/scan.tsv" || { echo "networks failed"; return 1; }
     cat "$W/scan.tsv"
