@@ -252,14 +252,90 @@ pub async fn serve(
         .map(std::path::Path::to_path_buf)
         .unwrap_or_default();
     tokio::spawn(state.history.clone().sample(data_dir, shutdown.clone()));
-    // With the peer's address (`ConnectInfo`), which the login limiter keys on.
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown.cancelled_owned())
-    .await
-    .context("the web UI server failed")?;
+    serve_http1(listener, router(state), shutdown).await;
     tracing::info!("web UI stopped");
     Ok(())
+}
+
+/// How long a client may take to send a request's headers before its connection is closed
+/// (a phone on the hotspot sends them at once; a stalled connection only holds a slot).
+const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long requests in flight may take to finish once shutdown begins.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Accepts connections until `shutdown` is cancelled, then lets the requests in flight finish
+/// (for at most [`SHUTDOWN_GRACE`]) and returns once every connection has closed.
+///
+/// Our own loop rather than `axum::serve`, for one setting axum does not expose: HTTP/1
+/// half-close. A client may send its request and shut its sending side (busybox `nc`, which
+/// scripts and probes on small systems use, does); hyper's default then drops the connection
+/// without an answer whenever the handler has not finished by the time it reads that EOF -
+/// an empty reply for every request that waits on the store. Each request carries the peer's
+/// address (`ConnectInfo`), which the login limiter keys on.
+async fn serve_http1(listener: tokio::net::TcpListener, app: Router, shutdown: CancellationToken) {
+    use axum::extract::ConnectInfo;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt as _;
+
+    // Each connection task holds a receiver; when all are gone, `closed()` returns.
+    let (conns_tx, conns_rx) = tokio::sync::watch::channel(());
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of file descriptors and the like: the listener is fine, wait a
+                    // little instead of spinning.
+                    tracing::warn!(error = %e, "web UI: could not accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    continue;
+                }
+            },
+            () = shutdown.cancelled() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let svc = app
+            .clone()
+            .map_request(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req.map(axum::body::Body::new)
+            });
+        let svc = TowerToHyperService::new(svc);
+        let shutdown = shutdown.clone();
+        let conns_rx = conns_rx.clone();
+        tokio::spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .half_close(true)
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT);
+            let conn = builder.serve_connection(TokioIo::new(stream), svc);
+            let mut conn = std::pin::pin!(conn);
+            let result = tokio::select! {
+                r = conn.as_mut() => r,
+                () = shutdown.cancelled() => {
+                    // Finish the request in flight, take no more on this connection; a
+                    // response that never ends (a live page's event stream) or a long
+                    // download is cut after the grace period.
+                    conn.as_mut().graceful_shutdown();
+                    match tokio::time::timeout(SHUTDOWN_GRACE, conn).await {
+                        Ok(r) => r,
+                        Err(_) => {
+                            tracing::debug!(%peer, "web UI connection cut at shutdown");
+                            Ok(())
+                        }
+                    }
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(error = %e, %peer, "web UI connection ended with an error");
+            }
+            drop(conns_rx);
+        });
+    }
+    drop(listener);
+    drop(conns_rx);
+    conns_tx.closed().await;
 }

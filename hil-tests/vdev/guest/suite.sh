@@ -454,6 +454,29 @@ run_config() {
     return 0
 }
 
+c_debug_stall() {
+    ifc=$(capture_radio_up) && [ -n "$ifc" ] || { echo "capture radio vdevcap not created"; return 1; }
+    start_run dbg "$(run_config "$W/dbg.data" "$ifc" monitor "" survey "1, 6, 11, 36, 44, 149")"
+    pid=$(cat "$W/run-dbg.pid")
+    busybox nc --help 2>&1 | head -n 3 | tr '\n' ' '; echo
+    i=0
+    while [ $i -lt 14 ]; do
+        i=$((i + 1))
+        t0=$(now)
+        printf 'GET /api/v1/networks HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n\r\n' "$API_TOKEN" | timeout 5 nc 127.0.0.1 8080 > "$W/r1" 2>&1
+        t1=$(now)
+        printf 'GET /api/v1/networks HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' | timeout 5 nc 127.0.0.1 8080 > "$W/r2" 2>&1
+        t2=$(now)
+        printf 'GET /api/v1/system/health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' | timeout 5 nc 127.0.0.1 8080 > "$W/r3" 2>&1
+        t3=$(now)
+        echo "T=$t0 tok $(wc -c < $W/r1)B $(head -c 12 $W/r1 | tr -cd '[:print:]') $(awk -v a=$t0 -v b=$t1 'BEGIN{printf "%.2f",b-a}')s | none $(wc -c < $W/r2)B $(head -c 12 $W/r2 | tr -cd '[:print:]') $(awk -v a=$t1 -v b=$t2 'BEGIN{printf "%.2f",b-a}')s | health $(wc -c < $W/r3)B $(awk -v a=$t2 -v b=$t3 'BEGIN{printf "%.2f",b-a}')s | $(for t in /proc/$pid/task/*; do printf '%s:%s ' "$(cut -d' ' -f3 $t/stat)" "$(cat $t/wchan 2>/dev/null | cut -c1-8)"; done)"
+        sleep 1
+    done
+    stop_run dbg
+    grep -v "monitor mode\|known)" "$W/dbg.log" | tail -n 8 | cut -c12-150
+    return 1
+}
+
 c_hop_finds_aps() {
     have_run || { echo "SKIP: piwardrive run not available yet"; return 77; }
     ifc=$(capture_radio_up) && [ -n "$ifc" ] || { echo "capture radio vdevcap not created"; return 1; }
@@ -615,6 +638,7 @@ check piwardrive-executes c_piwardrive_executes
 check ingest-monitor-capture c_ingest_monitor_capture
 check radio-unplug-replug c_unplug_replug
 check capture-radio-parked c_capture_radio_parked
+check debug-stall c_debug_stall
 check run-hop-finds-aps c_hop_finds_aps
 check run-hop-client-with-ap c_hop_client
 check run-lock-channel c_lock_channel
