@@ -662,6 +662,27 @@ fn unescape(s: &str) -> Vec<u8> {
     out
 }
 
+/// Characters that reorder or hide text are escaped in KML, GeoJSON and our CSV as the web
+/// UI shows them (a right-to-left override would make "evil\u{202e}gpj.exe" read as
+/// "evilexe.jpg" in a spreadsheet or Google Earth); WiGLE CSV keeps them, as WiGLE does.
+#[test]
+fn deceptive_characters_are_escaped_except_for_wigle() {
+    let rtl = "evil\u{202e}gpj.exe".as_bytes();
+    assert_eq!(text::ssid_escaped(rtl), r"evil\xe2\x80\xaegpj.exe");
+    assert_eq!(unescape(&text::ssid_escaped(rtl)), rtl);
+    for c in ['\u{200b}', '\u{200f}', '\u{2066}', '\u{feff}', '\u{061c}'] {
+        let ssid = format!("a{c}b");
+        let e = text::ssid_escaped(ssid.as_bytes());
+        assert!(!e.contains(c) && e.starts_with(r"a\x"), "{c:?}: {e}");
+        assert_eq!(
+            e,
+            crate::web::display_ssid(ssid.as_bytes()),
+            "the export and the UI show it alike"
+        );
+    }
+    assert_eq!(text::ssid_wigle(rtl), "evil\u{202e}gpj.exe");
+}
+
 proptest! {
     /// Any SSID: the escaped text is printable and gives the bytes back.
     #[test]

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use piwardrive_dot11::security::{EncClass, SecuritySummary};
 
 use crate::model::{ApRecord, Fix, Pmf, Security, TimeUs};
+use crate::web::escape::is_deceptive;
 
 /// A UTC calendar time, from Unix microseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,8 +94,11 @@ pub(crate) fn ssid_wigle(ssid: &[u8]) -> String {
 
 /// The SSID as unambiguous, printable text (KML, GeoJSON, our CSV): valid UTF-8 is kept,
 /// `\` becomes `\\`, a byte that is not part of valid UTF-8 becomes `\xNN`, an ASCII control
-/// character `\xNN`, a C1 control or a non-character that XML 1.0 forbids `\u{NNNN}`. The
-/// mapping is reversible, so the exact bytes can be recovered (they are also in `ssid_hex`).
+/// character `\xNN`, a C1 control or a non-character that XML 1.0 forbids `\u{NNNN}`, and a
+/// character that reorders or hides the text around it (a right-to-left override, a
+/// zero-width space: [`is_deceptive`], the same set the web UI escapes) the `\xNN` of its
+/// bytes, as the UI shows it. The mapping is reversible, so the exact bytes can be recovered
+/// (they are also in `ssid_hex`).
 pub(crate) fn ssid_escaped(ssid: &[u8]) -> String {
     let mut out = String::with_capacity(ssid.len());
     for chunk in ssid.utf8_chunks() {
@@ -106,6 +110,11 @@ pub(crate) fn ssid_escaped(ssid: &[u8]) -> String {
                 }
                 '\u{80}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}' => {
                     let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+                }
+                c if is_deceptive(c) => {
+                    for b in c.encode_utf8(&mut [0; 4]).bytes() {
+                        let _ = write!(out, "\\x{b:02x}");
+                    }
                 }
                 c => out.push(c),
             }

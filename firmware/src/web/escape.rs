@@ -38,7 +38,7 @@ impl SsidView {
 /// Characters that are valid UTF-8 and not control characters but still must not be shown as
 /// themselves: they reorder or hide the text around them (bidi overrides and isolates,
 /// zero-width characters, the byte-order mark), which lets an SSID impersonate another.
-fn is_deceptive(c: char) -> bool {
+pub(crate) fn is_deceptive(c: char) -> bool {
     matches!(c,
         '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
         | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}'
