@@ -226,7 +226,12 @@ pub async fn run(
         None => web_task.await,
     };
     served.context("the web UI task panicked")??;
-    tracked?;
+    // A store that could not be flushed (disk full, the free-space reserve) is an error at
+    // shutdown, as before; a restart goes ahead, since it is how recording resumes once
+    // there is room (the error is in the log just above).
+    if stopped == Stopped::Shutdown {
+        tracked?;
+    }
     tracing::info!("stopped");
     Ok(stopped)
 }

@@ -586,7 +586,11 @@ pub fn check_gpsd_addr(addr: &str) -> Result<(), String> {
         && host
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
-    if port_ok && host_ok { Ok(()) } else { Err(bad()) }
+    if port_ok && host_ok {
+        Ok(())
+    } else {
+        Err(bad())
+    }
 }
 
 /// `hotspot.ssid`: 1 to 32 bytes (the 802.11 limit), without control characters (hostapd's
@@ -608,8 +612,7 @@ pub fn check_ssid(ssid: &str) -> Result<(), String> {
 pub fn check_passphrase(p: &str) -> Result<(), String> {
     if !p.bytes().all(|b| (b' '..=b'~').contains(&b)) {
         return Err(
-            "may hold only printable ASCII characters (letters, digits, punctuation, space)"
-                .into(),
+            "may hold only printable ASCII characters (letters, digits, punctuation, space)".into(),
         );
     }
     if !(8..=63).contains(&p.len()) {
@@ -637,8 +640,7 @@ pub fn check_country(c: &str) -> Result<String, String> {
 pub fn check_hub_url(url: &str) -> Result<(), String> {
     let Some(rest) = url.strip_prefix("https://") else {
         return Err(
-            "must start with https:// (the hub is reached over TLS only, never plain HTTP)"
-                .into(),
+            "must start with https:// (the hub is reached over TLS only, never plain HTTP)".into(),
         );
     };
     if url.len() > 2048 {
@@ -702,7 +704,10 @@ pub fn check_hub_url(url: &str) -> Result<(), String> {
         return Err(format!("{p:?} is not a port number (1 to 65535)"));
     }
     let path = &rest[end..];
-    if let Some(c) = path.chars().find(|c| matches!(c, '<' | '>' | '"' | '\\' | '^' | '`' | '{' | '|' | '}')) {
+    if let Some(c) = path
+        .chars()
+        .find(|c| matches!(c, '<' | '>' | '"' | '\\' | '^' | '`' | '{' | '|' | '}'))
+    {
         return Err(format!("must not contain {c:?}: percent-encode it"));
     }
     Ok(())
@@ -746,11 +751,10 @@ pub struct Layers {
 /// is refused by name and line, exactly as in a configuration file).
 pub fn parse_table(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
     Config::from_toml(text, origin)?;
-    text.parse::<toml::Table>()
-        .map_err(|e| ConfigError::Parse {
-            origin: origin.to_string(),
-            message: e.to_string().trim_end().to_string(),
-        })
+    text.parse::<toml::Table>().map_err(|e| ConfigError::Parse {
+        origin: origin.to_string(),
+        message: e.to_string().trim_end().to_string(),
+    })
 }
 
 /// Parses an overlay: the strict parse, and only the keys of [`OVERLAY_KEYS`].
@@ -1119,7 +1123,11 @@ mod tests {
             assert!(e.contains("cannot be set in the settings overlay"), "{e}");
         }
         // A value the validation refuses names the key and both files.
-        std::fs::write(data.join(OVERLAY_FILE), "[sync]\nhub_url = \"http://hub\"\n").unwrap();
+        std::fs::write(
+            data.join(OVERLAY_FILE),
+            "[sync]\nhub_url = \"http://hub\"\n",
+        )
+        .unwrap();
         let (c, _) = load_layers(Some(&file)).unwrap();
         let e = c.validate().unwrap_err().to_string();
         assert!(
@@ -1145,7 +1153,11 @@ mod tests {
         assert!(check_passphrase(&"p".repeat(63)).is_ok());
         assert!(check_passphrase(&"p".repeat(64)).is_err());
         assert!(check_passphrase("1234567").is_err());
-        assert!(check_passphrase("pässwörter").unwrap_err().contains("ASCII"));
+        assert!(
+            check_passphrase("pässwörter")
+                .unwrap_err()
+                .contains("ASCII")
+        );
         assert_eq!(check_country("de").unwrap(), "DE");
         assert!(check_country("DEU").is_err());
         assert!(check_country("D1").is_err());
@@ -1154,7 +1166,14 @@ mod tests {
         assert!(check_gpsd_addr("127.0.0.1:2947").is_ok());
         assert!(check_gpsd_addr("[::1]:2947").is_ok());
         assert!(check_gpsd_addr("gps.local:2947").is_ok());
-        for bad in ["127.0.0.1", ":2947", "host:0", "host:99999", "a b:1", "<x>:1"] {
+        for bad in [
+            "127.0.0.1",
+            ":2947",
+            "host:0",
+            "host:99999",
+            "a b:1",
+            "<x>:1",
+        ] {
             assert!(check_gpsd_addr(bad).is_err(), "{bad}");
         }
     }
@@ -1176,7 +1195,10 @@ mod tests {
             let parsed = url::Url::parse(u).unwrap_or_else(|e| panic!("{u}: {e}"));
             assert_eq!(parsed.scheme(), "https", "{u}");
             assert!(parsed.host().is_some(), "{u}");
-            assert!(parsed.username().is_empty() && parsed.password().is_none(), "{u}");
+            assert!(
+                parsed.username().is_empty() && parsed.password().is_none(),
+                "{u}"
+            );
         }
         for (u, why) in [
             ("http://hub.example.org", "https://"),

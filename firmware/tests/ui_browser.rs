@@ -904,12 +904,15 @@ async fn wait_path(ui: &Ui, want: &str) {
     .await;
 }
 
-/// Fills fields of the form posting to `action` and submits it.
+/// Fills fields of the form posting to `action` (the settings forms add their section as a
+/// fragment, so the answer opens at that section) and submits it.
 async fn submit_form(ui: &Ui, action: &str, fields: &[(&str, &str)]) {
     let form = ui
         .browser
         .client
-        .form(fantoccini::Locator::Css(&format!("form[action='{action}']")))
+        .form(fantoccini::Locator::Css(&format!(
+            "form[action='{action}'], form[action^='{action}#']"
+        )))
         .await
         .unwrap_or_else(|e| panic!("no form posting to {action}: {e}"));
     for (name, value) in fields {
@@ -983,10 +986,7 @@ async fn log_in_change_settings_and_log_out_in_the_browser() {
     submit_form(&ui, "/login", &[("password", browser::PASSWORD)]).await;
     wait_path(&ui, "/settings").await;
     assert_eq!(ui.text("main h1").await, "Settings");
-    assert_eq!(
-        ui.text("nav.nav a[aria-current=page]").await,
-        "Settings"
-    );
+    assert_eq!(ui.text("nav.nav a[aria-current=page]").await, "Settings");
     assert_eq!(ui.text("form.logout button").await, "admin · Log out");
     let headings = ui.texts("main h2").await;
     assert_eq!(
@@ -1158,8 +1158,16 @@ async fn every_page_shows_where_you_are_at_360_px() {
     assert_eq!(
         hrefs,
         [
-            "/", "/networks", "/capture", "/map", "/channels", "/sessions", "/exports", "/system",
-            "/settings", "/accounts"
+            "/",
+            "/networks",
+            "/capture",
+            "/map",
+            "/channels",
+            "/sessions",
+            "/exports",
+            "/system",
+            "/settings",
+            "/accounts"
         ]
     );
     for (href, label) in &items {
@@ -1181,12 +1189,21 @@ async fn every_page_shows_where_you_are_at_360_px() {
             )
             .await;
         assert_eq!(check[0], label.as_str(), "{href}: {check}");
-        assert_eq!(check[1], true, "{href}: its menu item is outside the viewport: {check}");
+        assert_eq!(
+            check[1], true,
+            "{href}: its menu item is outside the viewport: {check}"
+        );
         assert_eq!(check[2], true, "{href}: its menu item is covered: {check}");
         // Wider content would make the phone zoom the page out (its layout viewport grows
         // past 360 px) or scroll it sideways.
-        assert_eq!(check[3], true, "{href}: the page is wider than the phone: {check}");
-        println!("{href}: current item {label:?} at x {}..{}, top bar {} px high", check[4], check[5], check[7]);
+        assert_eq!(
+            check[3], true,
+            "{href}: the page is wider than the phone: {check}"
+        );
+        println!(
+            "{href}: current item {label:?} at x {}..{}, top bar {} px high",
+            check[4], check[5], check[7]
+        );
         let name = match href.as_str() {
             "/" => "nav-dashboard".to_owned(),
             h => format!("nav-{}", h.trim_start_matches('/')),

@@ -1058,7 +1058,10 @@ fn the_writer_stops_below_the_free_space_reserve_and_keeps_what_it_had() {
     let (_d, store) = open_temp();
     let dir = store.path().parent().unwrap().to_path_buf();
     let (_, free) = crate::system::disk_space(&dir).expect("statvfs of the temporary directory");
-    assert!(free > 2 * 1024 * 1024, "the test needs 2 MiB free, {free} B");
+    assert!(
+        free > 2 * 1024 * 1024,
+        "the test needs 2 MiB free, {free} B"
+    );
     // A reserve the file system has room for: writing goes on.
     let reserve = Reserve::new(1024 * 1024);
     let w = StoreWriter::spawn_with_reserve(store.clone(), reserve.clone());

@@ -62,7 +62,10 @@ impl Reserve {
 enum Failure {
     DiskFull,
     /// Free space fell below the reserve before a commit.
-    Reserve { free_mb: u64, reserve_mb: u64 },
+    Reserve {
+        free_mb: u64,
+        reserve_mb: u64,
+    },
     Other(String),
 }
 

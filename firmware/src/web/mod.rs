@@ -64,8 +64,8 @@ use tokio_util::sync::CancellationToken;
 use crate::store::{Store, StoreError};
 
 pub use escape::display_ssid;
-pub use settings::SettingsState;
 pub use format::time_iso;
+pub use settings::SettingsState;
 
 /// Networks per page, in the HTML list and the JSON API alike.
 pub const PAGE_SIZE: usize = 50;

@@ -575,8 +575,7 @@ fn build_capture(p: &Posted, saved: &toml::Table) -> Built {
         {
             errors.insert(
                 k("interface"),
-                "An interface name is 1 to 15 letters, digits, dots, dashes or underscores."
-                    .into(),
+                "An interface name is 1 to 15 letters, digits, dots, dashes or underscores.".into(),
             );
         } else if interface != "auto" && names.iter().any(|x| x == interface) {
             errors.insert(
@@ -772,7 +771,9 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(
         ".{}.tmp",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("settings")
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("settings")
     ));
     let result = (|| {
         let mut f = std::fs::OpenOptions::new()
@@ -852,6 +853,14 @@ pub async fn restart(State(state): State<AppState>, ctx: Ctx) -> Result<Response
         user = ctx.principal.as_ref().map_or("", |p| p.name.as_str()),
         "restart asked for on the settings page"
     );
+    // Everyone logs in again after the restart (sessions live in memory). Ending them now
+    // also ends the dashboards' event streams, which the web server would otherwise wait
+    // for before it stops.
+    let names = state.read(|s| s.users()).await?;
+    for u in names {
+        state.auth.end_sessions_of(&u.name);
+    }
+    state.auth.end_sessions_of(crate::accounts::ADMIN);
     token.cancel();
     let page = RestartingPage {
         layout: Layout::new("/settings", &Ctx::default()),
@@ -939,7 +948,11 @@ mod tests {
         let resp = post(
             &f,
             "/settings/hotspot",
-            &[("ssid", hostile), ("passphrase", "correct horse"), ("country", "de")],
+            &[
+                ("ssid", hostile),
+                ("passphrase", "correct horse"),
+                ("country", "de"),
+            ],
         )
         .await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
@@ -951,7 +964,10 @@ mod tests {
         assert_eq!(t["hotspot"]["ssid"].as_str(), Some(hostile));
         assert_eq!(t["hotspot"]["passphrase"].as_str(), Some("correct horse"));
         assert_eq!(t["hotspot"]["country"].as_str(), Some("DE"));
-        let mode = std::fs::metadata(overlay_path(&f)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(overlay_path(&f))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         // The same strict parser `run` uses accepts it.
         let (_, c) = f.state.settings.merged(Some(&t)).unwrap();
@@ -1080,11 +1096,7 @@ mod tests {
         assert_eq!(s0["hop"]["stride"].as_integer(), Some(2));
         assert_eq!(s0["hop"]["dwell_ms"].as_integer(), Some(250));
         assert_eq!(s0["hop"]["lock"].as_str(), Some("36"));
-        assert_eq!(
-            s0["hop"]["channels"].as_array().unwrap().len(),
-            4,
-            "{s0:?}"
-        );
+        assert_eq!(s0["hop"]["channels"].as_array().unwrap().len(), 4, "{s0:?}");
         assert_eq!(t["gps"]["stale_after_ms"].as_integer(), Some(5000));
         assert_eq!(t["gps"]["enabled"].as_bool(), Some(false));
         assert_eq!(t["gps"]["gpsd"].as_str(), Some("10.0.0.2:2947"));
@@ -1122,7 +1134,12 @@ mod tests {
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
         assert_eq!(reserve.bytes(), 512 * 1024 * 1024);
         // A restart-only section saved: the page says it waits for the restart.
-        let resp = post(&f, "/settings/gps", &[("gpsd", "127.0.0.1:2947"), ("enabled", "1")]).await;
+        let resp = post(
+            &f,
+            "/settings/gps",
+            &[("gpsd", "127.0.0.1:2947"), ("enabled", "1")],
+        )
+        .await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER);
         let html = body(get(&f, "/settings").await).await;
         assert!(html.contains("waiting for a restart"));
@@ -1147,8 +1164,11 @@ mod tests {
     #[tokio::test]
     async fn a_viewer_sees_the_values_read_only_and_cannot_save() {
         let f = fixture(Vec::new(), Vec::new());
-        std::fs::write(overlay_path(&f), "[sync]\nhub_url = \"https://hub.example.org/\"\n")
-            .unwrap();
+        std::fs::write(
+            overlay_path(&f),
+            "[sync]\nhub_url = \"https://hub.example.org/\"\n",
+        )
+        .unwrap();
         let viewer = f.login_as("vera", Role::Viewer);
         let req = Request::get("/settings")
             .header(header::COOKIE, &viewer)
@@ -1165,7 +1185,9 @@ mod tests {
         let req = Request::post("/settings/sync")
             .header(header::COOKIE, &viewer)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(format!("csrf={csrf}&hub_url=https%3A%2F%2Fevil.example")))
+            .body(Body::from(format!(
+                "csrf={csrf}&hub_url=https%3A%2F%2Fevil.example"
+            )))
             .unwrap();
         assert_eq!(send(&f, req).await.status(), StatusCode::FORBIDDEN);
         // Without the CSRF token an admin is refused too.
@@ -1214,7 +1236,10 @@ mod tests {
         let resp = post(&f, "/settings/storage", &[("reserve_free_mb", "50")]).await;
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
         let html = body(resp).await;
-        assert!(html.contains("is mounted read-only, so nothing can be written"), "{html}");
+        assert!(
+            html.contains("is mounted read-only, so nothing can be written"),
+            "{html}"
+        );
         assert!(!dir.path().join(OVERLAY_FILE).exists());
     }
 }

@@ -1316,12 +1316,24 @@ async fn the_dashboard_says_when_the_free_space_reserve_stopped_recording() {
     f.state = f.state.clone().with_writer(writer.status());
     let html = get_ok(&f, "/").await;
     assert!(
-        html.contains("Recording stopped: only ") && html.contains("stopped writing new observations"),
+        html.contains("Recording stopped: only ")
+            && html.contains("stopped writing new observations"),
         "{html}"
     );
-    let api: serde_json::Value = serde_json::from_str(&get_ok(&f, "/api/v1/dashboard").await).unwrap();
-    assert!(api["recording_stopped"].as_str().unwrap().contains("kept free"));
-    assert!(api["alerts"][0].as_str().unwrap().starts_with("Recording stopped"));
+    let api: serde_json::Value =
+        serde_json::from_str(&get_ok(&f, "/api/v1/dashboard").await).unwrap();
+    assert!(
+        api["recording_stopped"]
+            .as_str()
+            .unwrap()
+            .contains("kept free")
+    );
+    assert!(
+        api["alerts"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Recording stopped")
+    );
     // What was stored before stays.
     assert_eq!(api["networks"], 1);
 }
