@@ -30,11 +30,11 @@ pub use source::{ActiveMode, SourceError, SourceState, SourceStatus};
 use crate::capture::hopper::{Channel, HopStatus};
 use crate::capture::scan::{ScanBss, events_for_scan};
 use crate::clock::{self, ClockDecision};
-use crate::config::{Config, Settings};
+use crate::config::{Config, Layers, Settings};
 use crate::gps::{GpsStatus, gpsd};
 use crate::ingest::now_us;
 use crate::model::{Band, Fix, SessionRecord, TimeSource, TimeUs};
-use crate::store::{Store, StoreWriter};
+use crate::store::{Reserve, Store, StoreWriter};
 use crate::tracker::{Decoder, Event, Heard, Input, Tracker};
 use anyhow::Context;
 use std::sync::Arc;
@@ -73,12 +73,31 @@ pub enum TrackerInput {
     Tick,
 }
 
-/// Runs the appliance until `shutdown` is cancelled (or the web UI fails), then stops it in
-/// order. See the module documentation for what is an error and what is a state.
-pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<()> {
+/// Why [`run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// `shutdown` was cancelled (a signal).
+    Shutdown,
+    /// The settings page asked for a restart: the caller reads the configuration and the
+    /// settings overlay again and calls [`run`] anew.
+    Restart,
+}
+
+/// Runs the appliance until `shutdown` is cancelled (or the web UI fails, or the settings
+/// page asks for a restart), then stops it in order. `layers` are what `config` was merged
+/// from (`config::load_layers`), for the settings page. See the module documentation for
+/// what is an error and what is a state.
+pub async fn run(
+    config: Config,
+    layers: Layers,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Stopped> {
     let settings = config.validate()?;
     for w in &settings.warnings {
         tracing::warn!("{w}");
+    }
+    if settings.hub_url.is_some() {
+        tracing::info!("sync: a hub URL is set, but sync is not built yet; it is only stored");
     }
     let opened = open_store(&settings).await?;
     let store = opened.store.clone();
@@ -89,10 +108,30 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         opened.tracker.ap_count()
     );
 
-    let web_state = web_state(&settings, &store).await?;
+    let reserve = Reserve::new(settings.reserve_free_bytes);
+    if settings.reserve_free_bytes > 0
+        && let Some((_, free)) = crate::system::disk_space(&settings.data_dir)
+        && free < settings.reserve_free_bytes
+    {
+        tracing::error!(
+            "storage: only {} MB free on the data partition, less than the {} MB kept free \
+             (storage.reserve_free_mb): nothing new will be recorded",
+            free / (1024 * 1024),
+            settings.reserve_free_bytes / (1024 * 1024)
+        );
+    }
+    let restart = CancellationToken::new();
+    let writer = StoreWriter::spawn_with_reserve(store.clone(), reserve.clone());
+    let web_state = web_state(&settings, &store)
+        .await?
+        .with_writer(writer.status())
+        .with_settings(crate::web::SettingsState::for_run(
+            layers,
+            reserve,
+            restart.clone(),
+        ));
 
     let (input_tx, input_rx) = mpsc::channel(INPUT_CAPACITY);
-    let writer = StoreWriter::spawn(store.clone());
     let tracker_task = tokio::spawn(tracker_loop(opened.tracker, writer, input_rx));
 
     let sources_token = CancellationToken::new();
@@ -141,8 +180,14 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
     // dropped their senders: that is how the tracker knows the sources are done.
     drop(input_tx);
 
+    let mut stopped = Stopped::Shutdown;
     let web_early = tokio::select! {
         _ = shutdown.cancelled() => None,
+        _ = restart.cancelled() => {
+            tracing::info!("restart asked for on the settings page");
+            stopped = Stopped::Restart;
+            None
+        }
         r = &mut web_task => Some(r),
     };
     if web_early.is_some() {
@@ -181,9 +226,14 @@ pub async fn run(config: Config, shutdown: CancellationToken) -> anyhow::Result<
         None => web_task.await,
     };
     served.context("the web UI task panicked")??;
-    tracked?;
+    // A store that could not be flushed (disk full, the free-space reserve) is an error at
+    // shutdown, as before; a restart goes ahead, since it is how recording resumes once
+    // there is room (the error is in the log just above).
+    if stopped == Stopped::Shutdown {
+        tracked?;
+    }
     tracing::info!("stopped");
-    Ok(())
+    Ok(stopped)
 }
 
 /// The web UI's state: the store, and the admin password of the configuration hashed

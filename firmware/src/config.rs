@@ -41,6 +41,12 @@ pub struct Config {
     pub gps: GpsConfig,
     /// Capture sources; absent means one source on the first suitable adapter.
     pub sources: Vec<SourceConfig>,
+    /// The hotspot the image brings up (stored here; hostapd uses it from a later release).
+    pub hotspot: HotspotConfig,
+    /// Sync with an upstream hub (stored; sync itself is not built yet).
+    pub sync: SyncConfig,
+    /// The data partition: how much of it is left free.
+    pub storage: StorageConfig,
     /// The file this came from, for messages (not a key).
     #[serde(skip)]
     pub origin: Option<String>,
@@ -55,6 +61,9 @@ impl Default for Config {
             web: WebConfig::default(),
             gps: GpsConfig::default(),
             sources: vec![SourceConfig::default()],
+            hotspot: HotspotConfig::default(),
+            sync: SyncConfig::default(),
+            storage: StorageConfig::default(),
             origin: None,
         }
     }
@@ -121,6 +130,50 @@ impl Default for GpsConfig {
             gpsd: crate::gps::gpsd::DEFAULT_ADDR.to_string(),
             stale_after_ms: crate::gps::DEFAULT_STALE_AFTER.as_millis() as u64,
             set_clock: true,
+        }
+    }
+}
+
+/// `[hotspot]`: the access point the image brings up for the phone. Every key is optional;
+/// unset keys keep the image's own values.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HotspotConfig {
+    /// 1 to 32 bytes, no control characters.
+    pub ssid: Option<String>,
+    /// WPA2-PSK passphrase: 8 to 63 printable ASCII characters.
+    pub passphrase: Option<Secret>,
+    /// ISO 3166-1 alpha-2 country code (regulatory domain), e.g. "DE".
+    pub country: Option<String>,
+}
+
+/// `[sync]`: the upstream hub.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyncConfig {
+    /// `https://` URL of the hub.
+    pub hub_url: Option<String>,
+}
+
+/// `[storage]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Keep at least this many MB free on the data partition: below it, the appliance stops
+    /// writing new observations (and says so), rather than fill the card. 0 turns it off.
+    pub reserve_free_mb: u64,
+}
+
+/// The free space kept on the data partition by default: room for the log, the settings
+/// overlay and an export or two once recording has stopped.
+pub const DEFAULT_RESERVE_FREE_MB: u64 = 100;
+/// The largest reserve accepted (1 TB): beyond it the number is surely a mistake.
+pub const MAX_RESERVE_FREE_MB: u64 = 1_000_000;
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            reserve_free_mb: DEFAULT_RESERVE_FREE_MB,
         }
     }
 }
@@ -329,6 +382,12 @@ pub struct Settings {
     pub gpsd: Option<GpsdConfig>,
     pub set_clock: bool,
     pub sources: Vec<SourceSettings>,
+    /// `[hotspot]`, checked (the country upper-cased); used by the image, not by `run`.
+    pub hotspot: HotspotConfig,
+    /// `[sync] hub_url`, checked; stored only until sync is built.
+    pub hub_url: Option<String>,
+    /// `[storage] reserve_free_mb` in bytes; 0 is off.
+    pub reserve_free_bytes: u64,
     /// Values that were adjusted or look wrong, for the log.
     pub warnings: Vec<String>,
 }
@@ -391,6 +450,22 @@ impl Config {
                 ),
             ));
         }
+        check_gpsd_addr(&self.gps.gpsd).map_err(|m| invalid("gps.gpsd", m))?;
+        let mut hotspot = self.hotspot.clone();
+        if let Some(ssid) = &hotspot.ssid {
+            check_ssid(ssid).map_err(|m| invalid("hotspot.ssid", m))?;
+        }
+        if let Some(p) = &hotspot.passphrase {
+            check_passphrase(p.expose()).map_err(|m| invalid("hotspot.passphrase", m))?;
+        }
+        if let Some(c) = &mut hotspot.country {
+            *c = check_country(c).map_err(|m| invalid("hotspot.country", m))?;
+        }
+        if let Some(url) = &self.sync.hub_url {
+            check_hub_url(url).map_err(|m| invalid("sync.hub_url", m))?;
+        }
+        check_reserve_mb(self.storage.reserve_free_mb)
+            .map_err(|m| invalid("storage.reserve_free_mb", m))?;
         let gpsd = if self.gps.enabled {
             let g = GpsdConfig {
                 addr: self.gps.gpsd.clone(),
@@ -489,12 +564,295 @@ impl Config {
             gpsd,
             set_clock: self.gps.set_clock,
             sources,
+            hotspot,
+            hub_url: self.sync.hub_url.clone(),
+            reserve_free_bytes: self.storage.reserve_free_mb * 1024 * 1024,
             warnings,
         })
     }
 }
 
+/// `gps.gpsd`: `host:port`, the host a name or an address (IPv6 in brackets).
+pub fn check_gpsd_addr(addr: &str) -> Result<(), String> {
+    let bad = || format!("{addr:?} is not host:port (for example 127.0.0.1:2947)");
+    let (host, port) = addr.rsplit_once(':').ok_or_else(bad)?;
+    let port_ok = port.parse::<u16>().is_ok_and(|p| p > 0);
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
+    if port_ok && host_ok {
+        Ok(())
+    } else {
+        Err(bad())
+    }
+}
+
+/// `hotspot.ssid`: 1 to 32 bytes (the 802.11 limit), without control characters (hostapd's
+/// file is line-based, and a phone could not show them anyway).
+pub fn check_ssid(ssid: &str) -> Result<(), String> {
+    if ssid.is_empty() || ssid.len() > 32 {
+        return Err(format!(
+            "must be 1 to 32 bytes; this one is {} (letters outside ASCII take 2 to 4 bytes)",
+            ssid.len()
+        ));
+    }
+    if ssid.chars().any(char::is_control) {
+        return Err("must not contain control characters (tabs, line breaks)".into());
+    }
+    Ok(())
+}
+
+/// `hotspot.passphrase`: WPA2-PSK's 8 to 63 printable ASCII characters.
+pub fn check_passphrase(p: &str) -> Result<(), String> {
+    if !p.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return Err(
+            "may hold only printable ASCII characters (letters, digits, punctuation, space)".into(),
+        );
+    }
+    if !(8..=63).contains(&p.len()) {
+        return Err(format!(
+            "must be 8 to 63 characters; this one is {}",
+            p.len()
+        ));
+    }
+    Ok(())
+}
+
+/// `hotspot.country`: two letters (ISO 3166-1 alpha-2); returned upper-cased.
+pub fn check_country(c: &str) -> Result<String, String> {
+    if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) {
+        Ok(c.to_ascii_uppercase())
+    } else {
+        Err(format!(
+            "{c:?} is not a two-letter country code (for example DE, US, GB)"
+        ))
+    }
+}
+
+/// `sync.hub_url`: an absolute `https://` URL with a host, without a user name or password
+/// in it (credentials do not belong in a URL that the page shows) and without a fragment.
+pub fn check_hub_url(url: &str) -> Result<(), String> {
+    let Some(rest) = url.strip_prefix("https://") else {
+        return Err(
+            "must start with https:// (the hub is reached over TLS only, never plain HTTP)".into(),
+        );
+    };
+    if url.len() > 2048 {
+        return Err("is longer than 2048 characters".into());
+    }
+    if let Some(c) = url
+        .chars()
+        .find(|c| c.is_control() || c.is_whitespace() || !c.is_ascii())
+    {
+        return Err(format!(
+            "must not contain {c:?}: percent-encode it (a space is %20)"
+        ));
+    }
+    if url.contains('#') {
+        return Err("must not have a #fragment".into());
+    }
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    if authority.contains('@') {
+        return Err("must not hold a user name or password".into());
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (h, after) = v6
+            .split_once(']')
+            .ok_or_else(|| "has an unclosed [ in its address".to_string())?;
+        if h.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(format!("[{h}] is not an IPv6 address"));
+        }
+        match after {
+            "" => (h, None),
+            p => (
+                h,
+                Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(|| "has text after its address".to_string())?,
+                ),
+            ),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("has no host name".into());
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if !authority.starts_with('[') && (host.len() > 253 || !host.split('.').all(label_ok)) {
+        return Err(format!("{host:?} is not a valid host name"));
+    }
+    if let Some(p) = port
+        && !p.parse::<u16>().is_ok_and(|p| p > 0)
+    {
+        return Err(format!("{p:?} is not a port number (1 to 65535)"));
+    }
+    let path = &rest[end..];
+    if let Some(c) = path
+        .chars()
+        .find(|c| matches!(c, '<' | '>' | '"' | '\\' | '^' | '`' | '{' | '|' | '}'))
+    {
+        return Err(format!("must not contain {c:?}: percent-encode it"));
+    }
+    Ok(())
+}
+
+/// `storage.reserve_free_mb`: 0 (off) to [`MAX_RESERVE_FREE_MB`].
+pub fn check_reserve_mb(mb: u64) -> Result<(), String> {
+    if mb > MAX_RESERVE_FREE_MB {
+        Err(format!(
+            "{mb} is more than {MAX_RESERVE_FREE_MB} MB; write 0 to turn the reserve off"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The settings the web UI saves: a TOML file in the data directory, merged over the
+/// configuration file when `run` starts (see [`load_layers`]).
+pub const OVERLAY_FILE: &str = "settings.toml";
+
+/// The top-level keys the overlay may hold: what the settings page edits. The others
+/// (`data_dir`, `[web]`, ...) belong to the configuration file only: the overlay is found
+/// through `data_dir`, and an admin password does not belong on the data partition.
+pub const OVERLAY_KEYS: [&str; 5] = ["gps", "sources", "hotspot", "sync", "storage"];
+
+/// The layers `run` merged, kept for the settings page.
+#[derive(Debug, Clone, Default)]
+pub struct Layers {
+    /// The configuration file as parsed, without its `[web]` table (the admin password in
+    /// it must not stay in memory in clear); empty without a file.
+    pub file: toml::Table,
+    /// The file's path; `None` when `run` had no `--config`.
+    pub file_path: Option<PathBuf>,
+    /// `<data_dir>/settings.toml`.
+    pub overlay_path: PathBuf,
+    /// The overlay as read at start (`None`: there was none).
+    pub overlay: Option<toml::Table>,
+}
+
+/// Parses configuration text into a TOML table, after the strict parse (so an unknown key
+/// is refused by name and line, exactly as in a configuration file).
+pub fn parse_table(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
+    Config::from_toml(text, origin)?;
+    text.parse::<toml::Table>().map_err(|e| ConfigError::Parse {
+        origin: origin.to_string(),
+        message: e.to_string().trim_end().to_string(),
+    })
+}
+
+/// Parses an overlay: the strict parse, and only the keys of [`OVERLAY_KEYS`].
+pub fn parse_overlay(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
+    let t = parse_table(text, origin)?;
+    if let Some(k) = t.keys().find(|k| !OVERLAY_KEYS.contains(&k.as_str())) {
+        return Err(ConfigError::Invalid {
+            origin: origin.to_string(),
+            key: k.clone(),
+            message: format!(
+                "cannot be set in the settings overlay (it may hold only {}); set it in the \
+                 configuration file given to `piwardrive run --config`",
+                OVERLAY_KEYS.join(", ")
+            ),
+        });
+    }
+    Ok(t)
+}
+
+/// The overlay at `path`; `None` when there is no such file.
+pub fn read_overlay(path: &Path) -> Result<Option<toml::Table>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => parse_overlay(&text, &path.display().to_string()).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        }),
+    }
+}
+
+/// Merges `over` into `base`: a table merges key by key, anything else (a value, an array,
+/// so the whole `sources` list) replaces what `base` has.
+pub fn merge(base: &mut toml::Table, over: &toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            _ => {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// What `run` starts with: the configuration file (or the defaults), with the overlay in its
+/// data directory merged over it. Precedence, lowest first: defaults, the file, the overlay
+/// (then the command line's `--lock`, applied by the caller).
+pub fn load_layers(path: Option<&Path>) -> Result<(Config, Layers), ConfigError> {
+    let (mut file, origin) = match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                path: p.display().to_string(),
+                source,
+            })?;
+            let origin = p.display().to_string();
+            (parse_table(&text, &origin)?, origin)
+        }
+        None => (toml::Table::new(), "the defaults".to_string()),
+    };
+    let base = Config::from_table(&file, &origin)?;
+    let overlay_path = base.data_dir.join(OVERLAY_FILE);
+    let overlay = read_overlay(&overlay_path)?;
+    let mut config = match &overlay {
+        Some(overlay) => {
+            let mut merged = file.clone();
+            merge(&mut merged, overlay);
+            let origin = format!("{origin} with {}", overlay_path.display());
+            let mut c = Config::from_table(&merged, &origin)?;
+            c.origin = Some(origin);
+            c
+        }
+        None => base,
+    };
+    if config.origin.is_none() {
+        config.origin = path.map(|p| p.display().to_string());
+    }
+    file.remove("web");
+    Ok((
+        config,
+        Layers {
+            file,
+            file_path: path.map(Path::to_path_buf),
+            overlay_path,
+            overlay,
+        },
+    ))
+}
+
 impl Config {
+    /// Parses a TOML table (a merge of layers) with the same strict parser as a file.
+    pub fn from_table(table: &toml::Table, origin: &str) -> Result<Config, ConfigError> {
+        let text = toml::to_string(table).map_err(|e| ConfigError::Parse {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        Config::from_toml(&text, origin)
+    }
+
     /// `piwardrive run --lock CHANNEL`: every source that can hop (mode monitor or auto) stays
     /// on `channel`, whatever the file says about hopping. Returns how many sources it locked.
     pub fn lock_channel(&mut self, channel: ChannelRef) -> usize {
@@ -703,5 +1061,162 @@ mod tests {
             .to_string();
         assert!(missing.contains("none.toml"), "{missing}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn the_overlay_merges_over_the_file_and_is_parsed_as_strictly() {
+        let d = tempfile::tempdir().unwrap();
+        let data = d.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let file = d.path().join("piwardrive.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "data_dir = {data:?}\n[web]\nadmin_password = \"hunter2hunter2\"\n\
+                 [gps]\ngpsd = \"10.0.0.1:2947\"\nstale_after_ms = 5000\n\
+                 [[sources]]\ninterface = \"wlan1\"\nscan_interval_ms = 4000\n\
+                 [sources.hop]\nstride = 3\n"
+            ),
+        )
+        .unwrap();
+        // Without an overlay: the file.
+        let (c, layers) = load_layers(Some(&file)).unwrap();
+        assert_eq!(c.gps.gpsd, "10.0.0.1:2947");
+        assert_eq!(layers.overlay_path, data.join(OVERLAY_FILE));
+        assert!(layers.overlay.is_none());
+        // The admin password is not kept in the layers.
+        assert!(!layers.file.contains_key("web"), "{:?}", layers.file);
+        assert_eq!(
+            c.web.admin_password.as_ref().map(Secret::expose),
+            Some("hunter2hunter2")
+        );
+        // The overlay wins key by key inside a table, and replaces the sources list.
+        std::fs::write(
+            data.join(OVERLAY_FILE),
+            "[gps]\nset_clock = false\n[[sources]]\ninterface = \"wlan2\"\nmode = \"scan\"\n\
+             [storage]\nreserve_free_mb = 250\n[hotspot]\ncountry = \"de\"\n",
+        )
+        .unwrap();
+        let (c, layers) = load_layers(Some(&file)).unwrap();
+        assert_eq!(c.gps.gpsd, "10.0.0.1:2947");
+        assert_eq!(c.gps.stale_after_ms, 5000);
+        assert!(!c.gps.set_clock);
+        assert_eq!(c.sources.len(), 1);
+        assert_eq!(c.sources[0].interface, "wlan2");
+        assert_eq!(c.sources[0].scan_interval_ms, DEFAULT_SCAN_INTERVAL_MS);
+        assert!(layers.overlay.is_some());
+        let s = c.validate().unwrap();
+        assert_eq!(s.reserve_free_bytes, 250 * 1024 * 1024);
+        assert_eq!(s.hotspot.country.as_deref(), Some("DE"));
+        assert!(c.origin.as_deref().unwrap().contains(OVERLAY_FILE));
+        // An unknown key in the overlay: refused by name, file and line.
+        std::fs::write(data.join(OVERLAY_FILE), "[gps]\nset_clok = false\n").unwrap();
+        let e = load_layers(Some(&file)).unwrap_err().to_string();
+        assert!(
+            e.contains("set_clok") && e.contains(OVERLAY_FILE) && e.contains("line 2"),
+            "{e}"
+        );
+        // Keys that belong to the file only.
+        for text in ["data_dir = \"/tmp\"\n", "[web]\nlisten = \"0.0.0.0:81\"\n"] {
+            std::fs::write(data.join(OVERLAY_FILE), text).unwrap();
+            let e = load_layers(Some(&file)).unwrap_err().to_string();
+            assert!(e.contains("cannot be set in the settings overlay"), "{e}");
+        }
+        // A value the validation refuses names the key and both files.
+        std::fs::write(
+            data.join(OVERLAY_FILE),
+            "[sync]\nhub_url = \"http://hub\"\n",
+        )
+        .unwrap();
+        let (c, _) = load_layers(Some(&file)).unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("sync.hub_url") && e.contains("https://") && e.contains(OVERLAY_FILE),
+            "{e}"
+        );
+        // No file at all: the defaults, and the overlay in the default data directory.
+        let (c, layers) = load_layers(None).unwrap();
+        assert_eq!(layers.overlay_path, Path::new("/data").join(OVERLAY_FILE));
+        assert_eq!(c.data_dir, Path::new(DEFAULT_DATA_DIR));
+    }
+
+    #[test]
+    fn hotspot_sync_and_storage_values_are_checked() {
+        assert!(check_ssid("PiWardrive").is_ok());
+        assert!(check_ssid(&"x".repeat(32)).is_ok());
+        assert!(check_ssid(&"x".repeat(33)).unwrap_err().contains("33"));
+        // 11 × 3 bytes: 33 bytes in 11 characters.
+        assert!(check_ssid(&"€".repeat(11)).is_err());
+        assert!(check_ssid("").is_err());
+        assert!(check_ssid("a\nb").is_err());
+        assert!(check_passphrase("12345678").is_ok());
+        assert!(check_passphrase(&"p".repeat(63)).is_ok());
+        assert!(check_passphrase(&"p".repeat(64)).is_err());
+        assert!(check_passphrase("1234567").is_err());
+        assert!(
+            check_passphrase("pässwörter")
+                .unwrap_err()
+                .contains("ASCII")
+        );
+        assert_eq!(check_country("de").unwrap(), "DE");
+        assert!(check_country("DEU").is_err());
+        assert!(check_country("D1").is_err());
+        assert!(check_reserve_mb(0).is_ok());
+        assert!(check_reserve_mb(MAX_RESERVE_FREE_MB + 1).is_err());
+        assert!(check_gpsd_addr("127.0.0.1:2947").is_ok());
+        assert!(check_gpsd_addr("[::1]:2947").is_ok());
+        assert!(check_gpsd_addr("gps.local:2947").is_ok());
+        for bad in [
+            "127.0.0.1",
+            ":2947",
+            "host:0",
+            "host:99999",
+            "a b:1",
+            "<x>:1",
+        ] {
+            assert!(check_gpsd_addr(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// The hub URL check against the `url` crate (WHATWG URL parsing, which we did not
+    /// write): everything it accepts is an https URL with a host and no credentials.
+    #[test]
+    fn hub_urls_accepted_are_https_urls_with_a_host() {
+        let good = [
+            "https://hub.example.org",
+            "https://hub.example.org/",
+            "https://hub.example.org:8443/api/v1?device=pi",
+            "https://10.0.0.5/",
+            "https://[2001:db8::1]:443/sync",
+            "https://a-b.c-d.example/%20x",
+        ];
+        for u in good {
+            check_hub_url(u).unwrap_or_else(|e| panic!("{u}: {e}"));
+            let parsed = url::Url::parse(u).unwrap_or_else(|e| panic!("{u}: {e}"));
+            assert_eq!(parsed.scheme(), "https", "{u}");
+            assert!(parsed.host().is_some(), "{u}");
+            assert!(
+                parsed.username().is_empty() && parsed.password().is_none(),
+                "{u}"
+            );
+        }
+        for (u, why) in [
+            ("http://hub.example.org", "https://"),
+            ("hub.example.org", "https://"),
+            ("https://", "host"),
+            ("https://user:pw@hub.example.org/", "user name"),
+            ("https://hub.example.org/a b", "%20"),
+            ("https://hub.example.org/#x", "fragment"),
+            ("https://hub..example.org/", "host name"),
+            ("https://-hub.example.org/", "host name"),
+            ("https://hub.example.org:0/", "port"),
+            ("https://hub.example.org:https/", "port"),
+            ("https://[not-v6]/", "IPv6"),
+            ("https://hub.example.org/\"><script>", "percent-encode"),
+            ("javascript:alert(1)", "https://"),
+        ] {
+            let e = check_hub_url(u).expect_err(u);
+            assert!(e.contains(why), "{u}: {e}");
+        }
     }
 }

@@ -253,16 +253,19 @@ fn open_existing_store(data_dir: &Path) -> anyhow::Result<Store> {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run { config, lock } => {
-            let mut config = match &config {
-                Some(p) => piwardrive::config::Config::load(p)?,
-                None => piwardrive::config::Config::default(),
+            // The configuration is read (file, then the settings overlay over it) before
+            // anything starts, and again after a restart asked for on the settings page.
+            let load = || -> anyhow::Result<_> {
+                let (mut config, layers) = piwardrive::config::load_layers(config.as_deref())?;
+                if let Some(channel) = lock {
+                    anyhow::ensure!(
+                        config.lock_channel(channel) > 0,
+                        "--lock {channel}: no source can be locked (every source is mode = \"scan\")"
+                    );
+                }
+                Ok((config, layers))
             };
-            if let Some(channel) = lock {
-                anyhow::ensure!(
-                    config.lock_channel(channel) > 0,
-                    "--lock {channel}: no source can be locked (every source is mode = \"scan\")"
-                );
-            }
+            let mut loaded = load()?;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
                 let shutdown = tokio_util::sync::CancellationToken::new();
@@ -277,7 +280,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                     on_signal.cancel();
                 });
-                piwardrive::appliance::run(config, shutdown).await
+                loop {
+                    let (config, layers) = loaded;
+                    match piwardrive::appliance::run(config, layers, shutdown.clone()).await? {
+                        piwardrive::appliance::Stopped::Shutdown => return anyhow::Ok(()),
+                        piwardrive::appliance::Stopped::Restart => {
+                            tracing::info!("restarting with the saved settings");
+                            loaded = load()?;
+                        }
+                    }
+                }
             })?;
             Ok(ExitCode::SUCCESS)
         }

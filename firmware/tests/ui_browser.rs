@@ -890,3 +890,324 @@ async fn dashboard_is_live_and_chart_map_and_exports_work() {
         ui.browser.screenshot(shot).await;
     }
 }
+
+/// Waits for a page load that ends on `path` (pathname and query).
+async fn wait_path(ui: &Ui, want: &str) {
+    ui.wait_js(
+        &format!(
+            "return document.readyState === 'complete' && \
+             location.pathname + location.search === {};",
+            serde_json::to_string(want).unwrap()
+        ),
+        Duration::from_secs(10),
+    )
+    .await;
+}
+
+/// Fills fields of the form posting to `action` (the settings forms add their section as a
+/// fragment, so the answer opens at that section) and submits it.
+async fn submit_form(ui: &Ui, action: &str, fields: &[(&str, &str)]) {
+    let form = ui
+        .browser
+        .client
+        .form(fantoccini::Locator::Css(&format!(
+            "form[action='{action}'], form[action^='{action}#']"
+        )))
+        .await
+        .unwrap_or_else(|e| panic!("no form posting to {action}: {e}"));
+    for (name, value) in fields {
+        form.set_by_name(name, value)
+            .await
+            .unwrap_or_else(|e| panic!("{action}: setting {name}: {e}"));
+    }
+    form.submit()
+        .await
+        .unwrap_or_else(|e| panic!("submitting {action}: {e}"));
+}
+
+/// The value of the input named `name` on the current page.
+async fn input_value(ui: &Ui, name: &str) -> String {
+    ui.browser
+        .js(&format!(
+            "return document.querySelector('input[name=\"{name}\"]').value;"
+        ))
+        .await
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The whole round of the accounts and settings work, as a user does it in the browser: a
+/// protected page sends a visitor to the login form; a wrong password is refused with its
+/// message; the right one lands on the page asked for; a setting changed on the settings
+/// page shows after the save, after a reload and in the overlay file; invalid values come
+/// back with their messages and change nothing; markup in a value stays text; logging out
+/// sends the next protected page to the login form again.
+#[tokio::test]
+async fn log_in_change_settings_and_log_out_in_the_browser() {
+    let ui = Ui::start_logged_out(&[]).await;
+    let overlay = ui.demo.data_dir().join("settings.toml");
+
+    // Not logged in: the settings page is the login form, which will come back to it.
+    ui.open("/settings").await;
+    wait_path(&ui, "/login?next=%2Fsettings").await;
+    assert_eq!(ui.text("main h1").await, "Log in");
+    assert_eq!(
+        ui.browser
+            .js("return document.querySelectorAll('nav.nav a').length;")
+            .await,
+        0,
+        "no menu before logging in"
+    );
+    ui.assert_no_script_ran("/login").await;
+    ui.browser.screenshot("login").await;
+
+    // A wrong password: the form again, with the message, and the name kept.
+    submit_form(&ui, "/login", &[("password", "not-the-password")]).await;
+    ui.wait_js(
+        "return document.readyState === 'complete' && !!document.querySelector('main p.error');",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(
+        ui.text("main p.error").await,
+        "Wrong account name or password."
+    );
+    assert_eq!(input_value(&ui, "username").await, "admin");
+    // Chromium logs the 401 answer itself; nothing else may appear.
+    let traces = ui
+        .browser
+        .script_traces(|e| e.source == "network" && e.message.contains("401"))
+        .await;
+    assert!(traces.is_empty(), "{traces:#?}");
+    ui.browser.screenshot("login-error").await;
+
+    // The right one: the settings page, with the menu and the account in the top bar.
+    submit_form(&ui, "/login", &[("password", browser::PASSWORD)]).await;
+    wait_path(&ui, "/settings").await;
+    assert_eq!(ui.text("main h1").await, "Settings");
+    assert_eq!(ui.text("nav.nav a[aria-current=page]").await, "Settings");
+    assert_eq!(ui.text("form.logout button").await, "admin · Log out");
+    let headings = ui.texts("main h2").await;
+    assert_eq!(
+        headings,
+        ["Capture", "GPS", "Hotspot", "Sync", "Storage", "Password"]
+    );
+    assert!(
+        ui.text("main p.note").await.contains("This is the demo"),
+        "the demo says it has nothing to restart"
+    );
+    assert_eq!(input_value(&ui, "reserve_free_mb").await, "100");
+    assert!(!overlay.exists(), "nothing saved yet");
+    ui.assert_no_script_ran("/settings").await;
+    ui.browser.screenshot("settings").await;
+
+    // Change the storage reserve: saved, shown, and still there after a reload.
+    submit_form(&ui, "/settings/storage", &[("reserve_free_mb", "321")]).await;
+    wait_path(&ui, "/settings?saved=storage").await;
+    assert_eq!(ui.text("#storage p.ok").await, "Saved.");
+    assert_eq!(input_value(&ui, "reserve_free_mb").await, "321");
+    ui.browser.client.refresh().await.unwrap();
+    wait_path(&ui, "/settings?saved=storage").await;
+    assert_eq!(input_value(&ui, "reserve_free_mb").await, "321");
+    ui.open("/settings").await;
+    assert_eq!(input_value(&ui, "reserve_free_mb").await, "321");
+    // The overlay file, read by the toml crate: the value, and nothing but the overlay's keys.
+    let saved: toml::Table = std::fs::read_to_string(&overlay)
+        .expect("the overlay file")
+        .parse()
+        .expect("the overlay is TOML");
+    assert_eq!(saved["storage"]["reserve_free_mb"].as_integer(), Some(321));
+    assert_eq!(saved.keys().collect::<Vec<_>>(), ["storage"]);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&overlay).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the overlay may hold the passphrase");
+    }
+
+    // A hotspot name with markup and quotes: saved as typed, shown as text.
+    let hostile = "<b>\"pw\"</b>&'x'";
+    submit_form(
+        &ui,
+        "/settings/hotspot",
+        &[("ssid", hostile), ("country", "nl")],
+    )
+    .await;
+    wait_path(&ui, "/settings?saved=hotspot").await;
+    assert_eq!(input_value(&ui, "ssid").await, hostile);
+    assert_eq!(input_value(&ui, "country").await, "NL");
+    assert_no_injected_markup(&ui, "/settings with a markup SSID").await;
+    ui.assert_no_script_ran("/settings after saving").await;
+
+    // Invalid values: the form comes back with a message next to each field; nothing is
+    // written.
+    let before = std::fs::read_to_string(&overlay).unwrap();
+    submit_form(
+        &ui,
+        "/settings/hotspot",
+        &[("ssid", &"x".repeat(33)), ("country", "DEU")],
+    )
+    .await;
+    ui.wait_js(
+        "return document.readyState === 'complete' && location.pathname === '/settings/hotspot';",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(
+        ui.text("#hotspot p.error").await,
+        "Not saved: correct the fields marked below."
+    );
+    let messages = ui.texts("#hotspot .field-error").await;
+    assert_eq!(
+        messages,
+        [
+            "The SSID must be 1 to 32 bytes; this one is 33 (letters outside ASCII take 2 to 4 bytes).",
+            "\"DEU\" is not a two-letter country code (for example DE, US, GB)",
+        ]
+    );
+    assert_eq!(
+        ui.browser
+            .js("return document.querySelectorAll('#hotspot input[aria-invalid=true]').length;")
+            .await,
+        2
+    );
+    assert_eq!(std::fs::read_to_string(&overlay).unwrap(), before);
+    let traces = ui
+        .browser
+        .script_traces(|e| e.source == "network" && e.message.contains("400"))
+        .await;
+    assert!(traces.is_empty(), "{traces:#?}");
+    assert_eq!(
+        ui.browser
+            .js("return window.innerWidth === 360 && document.documentElement.scrollWidth <= 360;")
+            .await,
+        true,
+        "the page with its messages is wider than the phone"
+    );
+    ui.browser.screenshot("settings-error").await;
+    submit_form(
+        &ui,
+        "/settings/sync",
+        &[("hub_url", "http://hub.example.org/")],
+    )
+    .await;
+    ui.wait_js(
+        "return document.readyState === 'complete' && location.pathname === '/settings/sync';",
+        Duration::from_secs(10),
+    )
+    .await;
+    assert!(
+        ui.text("#sync .field-error")
+            .await
+            .starts_with("The hub URL must start with https://"),
+    );
+    assert_eq!(std::fs::read_to_string(&overlay).unwrap(), before);
+    let traces = ui
+        .browser
+        .script_traces(|e| e.source == "network" && e.message.contains("400"))
+        .await;
+    assert!(traces.is_empty(), "{traces:#?}");
+
+    // The password section leads to the form on the Accounts page.
+    ui.open("/settings").await;
+    ui.click("#password a").await;
+    wait_path(&ui, "/accounts").await;
+    assert_eq!(
+        ui.browser
+            .js("return !!document.querySelector('form[action=\"/accounts/password\"] input[name=current]');")
+            .await,
+        true
+    );
+    ui.browser.screenshot("accounts").await;
+
+    // Log out: the login page; a protected page now sends the browser there.
+    ui.click("form.logout button").await;
+    wait_path(&ui, "/login").await;
+    assert_eq!(ui.text("main h1").await, "Log in");
+    ui.open("/map").await;
+    wait_path(&ui, "/login?next=%2Fmap").await;
+    assert_eq!(ui.text("main h1").await, "Log in");
+    ui.open("/settings").await;
+    wait_path(&ui, "/login?next=%2Fsettings").await;
+    ui.assert_no_script_ran("after logging out").await;
+}
+
+/// Every page of the menu at 360×800: its own menu item is marked, lies inside the viewport
+/// and is not covered by anything, and the page does not scroll sideways. (The menu used to
+/// scroll sideways, and on /map and /capture the current item was off screen.)
+#[tokio::test]
+async fn every_page_shows_where_you_are_at_360_px() {
+    let ui = Ui::start(&[]).await;
+    ui.open("/").await;
+    let items = ui
+        .browser
+        .js("return Array.from(document.querySelectorAll('nav.nav a')).map(a => [a.getAttribute('href'), a.innerText]);")
+        .await;
+    let items: Vec<(String, String)> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i[0].as_str().unwrap().to_owned(),
+                i[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let hrefs: Vec<&str> = items.iter().map(|(h, _)| h.as_str()).collect();
+    assert_eq!(
+        hrefs,
+        [
+            "/",
+            "/networks",
+            "/capture",
+            "/map",
+            "/channels",
+            "/sessions",
+            "/exports",
+            "/system",
+            "/settings",
+            "/accounts"
+        ]
+    );
+    for (href, label) in &items {
+        ui.open(href).await;
+        let check = ui
+            .browser
+            .js(
+                "const a = document.querySelector('nav.nav a[aria-current=page]'); \
+                 if (!a) return 'no current item'; \
+                 const r = a.getBoundingClientRect(); \
+                 const inside = r.left >= 0 && r.top >= 0 && r.right <= window.innerWidth \
+                   && r.bottom <= window.innerHeight && r.width > 0 && r.height > 0; \
+                 const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2); \
+                 return [a.innerText, inside, !!top && (top === a || a.contains(top)), \
+                   document.documentElement.scrollWidth <= window.innerWidth \
+                     && window.innerWidth === 360, \
+                   Math.round(r.left), Math.round(r.right), Math.round(r.bottom), \
+                   Math.round(document.querySelector('header.top').getBoundingClientRect().height)];",
+            )
+            .await;
+        assert_eq!(check[0], label.as_str(), "{href}: {check}");
+        assert_eq!(
+            check[1], true,
+            "{href}: its menu item is outside the viewport: {check}"
+        );
+        assert_eq!(check[2], true, "{href}: its menu item is covered: {check}");
+        // Wider content would make the phone zoom the page out (its layout viewport grows
+        // past 360 px) or scroll it sideways.
+        assert_eq!(
+            check[3], true,
+            "{href}: the page is wider than the phone: {check}"
+        );
+        println!(
+            "{href}: current item {label:?} at x {}..{}, top bar {} px high",
+            check[4], check[5], check[7]
+        );
+        let name = match href.as_str() {
+            "/" => "nav-dashboard".to_owned(),
+            h => format!("nav-{}", h.trim_start_matches('/')),
+        };
+        ui.browser.screenshot(&name).await;
+    }
+}

@@ -16,6 +16,20 @@ pub enum StoreError {
     )]
     DiskFull { path: PathBuf },
 
+    /// Free space on the store's partition fell below the reserve the settings keep free
+    /// (`[storage] reserve_free_mb`): writing stopped before the commit; nothing was lost.
+    #[error(
+        "only {free_mb} MB free on the partition of {path}, less than the {reserve_mb} MB kept \
+         free (Settings, storage reserve): stopped writing new observations; already stored \
+         data is intact. Free space on that partition (or lower the reserve) and restart \
+         PiWardrive to resume recording"
+    )]
+    ReserveReached {
+        path: PathBuf,
+        free_mb: u64,
+        reserve_mb: u64,
+    },
+
     /// The file was written by a different (usually newer) schema than this build knows.
     #[error(
         "{path} has store schema version {found}, but this build of PiWardrive understands \

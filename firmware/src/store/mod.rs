@@ -32,7 +32,7 @@ use piwardrive_dot11::MacAddr;
 pub use error::StoreError;
 pub use read::{ApLookup, Snapshot, TimeRange};
 pub use schema::SCHEMA_VERSION;
-pub use writer::{StoreWriter, WriterStats, WriterStatus, WriterStatusSnapshot};
+pub use writer::{Reserve, StoreWriter, WriterStats, WriterStatus, WriterStatusSnapshot};
 
 use schema::{
     APS, APS_BY_FIRST_SEEN, APS_BY_LAST_SEEN, CLIENTS, CURSORS, OBSERVATIONS, OBSERVATIONS_BY_MAC,

@@ -1049,3 +1049,77 @@ fn users_and_tokens_round_trip_and_revoke() {
     w.flush().unwrap();
     assert_eq!(store.ap_count().unwrap(), 1);
 }
+
+/// The free-space reserve, measured against the real file system of the store (statvfs):
+/// below it the writer stops before committing, says why, and keeps what it had; the
+/// reserve can change while the writer runs.
+#[test]
+fn the_writer_stops_below_the_free_space_reserve_and_keeps_what_it_had() {
+    let (_d, store) = open_temp();
+    let dir = store.path().parent().unwrap().to_path_buf();
+    let (_, free) = crate::system::disk_space(&dir).expect("statvfs of the temporary directory");
+    assert!(
+        free > 2 * 1024 * 1024,
+        "the test needs 2 MiB free, {free} B"
+    );
+    // A reserve the file system has room for: writing goes on.
+    let reserve = Reserve::new(1024 * 1024);
+    let w = StoreWriter::spawn_with_reserve(store.clone(), reserve.clone());
+    w.send(Batch {
+        aps: vec![ap(1, 1, 1)],
+        observations: vec![obs(1, 1)],
+        ..Batch::default()
+    })
+    .unwrap();
+    w.flush().unwrap();
+    assert_eq!(store.observation_count().unwrap(), 1);
+    // More than the file system has free: the next commit is not attempted.
+    let too_much = free + 1024 * 1024 * 1024;
+    reserve.set(too_much);
+    w.send(Batch {
+        aps: vec![ap(2, 2, 2)],
+        observations: vec![obs(2, 2)],
+        ..Batch::default()
+    })
+    .unwrap();
+    let err = w.flush().unwrap_err();
+    let StoreError::ReserveReached {
+        free_mb,
+        reserve_mb,
+        ..
+    } = &err
+    else {
+        panic!("expected the reserve error, got {err}");
+    };
+    assert_eq!(*reserve_mb, too_much.div_ceil(1024 * 1024));
+    assert!(*free_mb < *reserve_mb);
+    let msg = err.to_string();
+    assert!(
+        msg.contains("stopped writing new observations") && msg.contains("intact"),
+        "{msg}"
+    );
+    // Stopped: later batches are refused with the same reason, even with the reserve lowered
+    // again (a restart resumes), and nothing was written or removed.
+    reserve.set(0);
+    let again = w.send(Batch {
+        observations: vec![obs(3, 3)],
+        ..Batch::default()
+    });
+    assert!(
+        matches!(again, Err(StoreError::ReserveReached { .. })),
+        "{again:?}"
+    );
+    assert_eq!(w.status().last_error().as_deref(), Some(msg.as_str()));
+    assert_eq!(store.observation_count().unwrap(), 1);
+    assert_eq!(store.ap_count().unwrap(), 1);
+    // Reserve 0 is off: a new writer writes whatever the free space.
+    drop(w);
+    let w = StoreWriter::spawn_with_reserve(store.clone(), Reserve::new(0));
+    w.send(Batch {
+        observations: vec![obs(4, 4)],
+        ..Batch::default()
+    })
+    .unwrap();
+    w.finish().unwrap();
+    assert_eq!(store.observation_count().unwrap(), 2);
+}

@@ -37,19 +37,51 @@ pub struct WriterStats {
     pub observations_written: u64,
 }
 
+/// The free space the writer leaves on the store's file system, in bytes (0: none). Shared
+/// with whoever may change it while the writer runs (the settings page): every commit reads
+/// it afresh.
+#[derive(Debug, Clone, Default)]
+pub struct Reserve(Arc<AtomicU64>);
+
+impl Reserve {
+    pub fn new(bytes: u64) -> Reserve {
+        Reserve(Arc::new(AtomicU64::new(bytes)))
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    pub fn set(&self, bytes: u64) {
+        self.0.store(bytes, Ordering::Relaxed);
+    }
+}
+
 /// Why the writer stopped, kept in a form that can be handed to every later caller.
 #[derive(Debug, Clone)]
 enum Failure {
     DiskFull,
+    /// Free space fell below the reserve before a commit.
+    Reserve {
+        free_mb: u64,
+        reserve_mb: u64,
+    },
     Other(String),
 }
 
 impl Failure {
     fn from_error(err: &StoreError) -> Failure {
-        if err.is_disk_full() {
-            Failure::DiskFull
-        } else {
-            Failure::Other(err.to_string())
+        match err {
+            StoreError::DiskFull { .. } => Failure::DiskFull,
+            StoreError::ReserveReached {
+                free_mb,
+                reserve_mb,
+                ..
+            } => Failure::Reserve {
+                free_mb: *free_mb,
+                reserve_mb: *reserve_mb,
+            },
+            _ => Failure::Other(err.to_string()),
         }
     }
 
@@ -57,6 +89,14 @@ impl Failure {
         match self {
             Failure::DiskFull => StoreError::DiskFull {
                 path: path.to_path_buf(),
+            },
+            Failure::Reserve {
+                free_mb,
+                reserve_mb,
+            } => StoreError::ReserveReached {
+                path: path.to_path_buf(),
+                free_mb: *free_mb,
+                reserve_mb: *reserve_mb,
             },
             Failure::Other(reason) => StoreError::WriterStopped {
                 path: path.to_path_buf(),
@@ -189,7 +229,15 @@ pub struct StoreWriter {
 }
 
 impl StoreWriter {
+    /// A writer without a free-space reserve (it writes until the disk is full).
     pub fn spawn(store: Store) -> StoreWriter {
+        StoreWriter::spawn_with_reserve(store, Reserve::default())
+    }
+
+    /// A writer that, before each commit, reads the free space of the store's file system
+    /// (statvfs, as the dashboard does) and stops, as on a full disk, when it is below
+    /// `reserve`. Nothing stored is touched: recording stops, the data stays.
+    pub fn spawn_with_reserve(store: Store, reserve: Reserve) -> StoreWriter {
         let (tx, rx) = mpsc::sync_channel(QUEUE_CAPACITY);
         let status = WriterStatus {
             inner: Arc::new(StatusInner {
@@ -207,7 +255,7 @@ impl StoreWriter {
         let thread_status = status.inner.clone();
         let spawned = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run(store, rx, thread_status));
+            .spawn(move || run(store, rx, thread_status, reserve));
         let thread = match spawned {
             Ok(handle) => Some(handle),
             Err(e) => {
@@ -324,7 +372,7 @@ impl Drop for RunningGuard {
     }
 }
 
-fn run(store: Store, rx: Receiver<Msg>, status: Arc<StatusInner>) {
+fn run(store: Store, rx: Receiver<Msg>, status: Arc<StatusInner>, reserve: Reserve) {
     let _guard = RunningGuard(status.clone());
     // `recv` fails only once every sender is gone and the queue is empty: a clean stop after
     // everything sent has been committed.
@@ -351,6 +399,8 @@ fn run(store: Store, rx: Receiver<Msg>, status: Arc<StatusInner>) {
         let result = if batches.iter().all(Batch::is_empty) {
             // Nothing to write: no commit, no fsync; a flush is answered at once.
             Ok(())
+        } else if let Some(short) = below_reserve(store.path(), reserve.bytes()) {
+            Err(short.to_error(store.path()))
         } else {
             commit(&store, &batches).map_err(|f| f.at(store.path()))
         };
@@ -375,7 +425,10 @@ fn run(store: Store, rx: Receiver<Msg>, status: Arc<StatusInner>) {
             Err(err) => {
                 // Stop for good: after a failed commit redb refuses further writes on this
                 // handle (it cannot know what reached the disk), and the committed file is
-                // intact. Dropping `rx` on return wakes blocked senders with the reason.
+                // intact. Below the reserve nothing was attempted, but recording stays
+                // stopped the same way, so that the card is never filled a batch at a time
+                // while space comes and goes. Dropping `rx` on return wakes blocked senders
+                // with the reason.
                 tracing::error!(error = %err, "store writer stopped");
                 let failure = Failure::from_error(&err);
                 status.fail(failure.clone());
@@ -386,6 +439,22 @@ fn run(store: Store, rx: Receiver<Msg>, status: Arc<StatusInner>) {
             }
         }
     }
+}
+
+/// The reserve failure when the file system holding `path` has less than `reserve` bytes
+/// free for an unprivileged writer. A reading that fails passes: the commit then meets the
+/// disk itself, and a full disk stops the writer anyway.
+fn below_reserve(path: &std::path::Path, reserve: u64) -> Option<Failure> {
+    if reserve == 0 {
+        return None;
+    }
+    let dir = path.parent().unwrap_or(path);
+    let (_, free) = crate::system::disk_space(dir)?;
+    const MB: u64 = 1024 * 1024;
+    (free < reserve).then_some(Failure::Reserve {
+        free_mb: free / MB,
+        reserve_mb: reserve.div_ceil(MB),
+    })
 }
 
 fn now_us() -> i64 {

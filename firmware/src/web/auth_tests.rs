@@ -82,6 +82,9 @@ async fn every_route_but_the_allowlist_refuses_a_request_without_session_or_toke
         ("GET", "/accounts"),
         ("POST", "/accounts/tokens"),
         ("POST", "/logout"),
+        ("GET", "/settings"),
+        ("POST", "/settings/restart"),
+        ("POST", "/settings/x"),
     ] {
         assert!(
             routes.iter().any(|(m, p)| (*m, p.as_str()) == must),
@@ -488,6 +491,7 @@ async fn a_viewer_can_read_but_not_change_anything() {
         "/capture",
         "/api/v1/networks",
         "/api/v1/sources",
+        "/settings",
     ] {
         let resp = send_anon(&f.state, as_viewer("GET", uri, None)).await;
         assert_eq!(resp.status(), StatusCode::OK, "{uri}");
@@ -508,6 +512,8 @@ async fn a_viewer_can_read_but_not_change_anything() {
         "/accounts/tokens",
         "/accounts/users",
         "/accounts/tokens/revoke",
+        "/settings/storage",
+        "/settings/restart",
     ] {
         let resp = send_anon(&f.state, as_viewer("POST", uri, Some(&csrf))).await;
         assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{uri}");

@@ -49,6 +49,8 @@ pub struct DashboardView {
     pub listening: Vec<String>,
     pub sources: SourcesView,
     pub host: HostMetrics,
+    /// Why recording has stopped (disk full, free-space reserve reached), when it has.
+    pub recording_stopped: Option<String>,
     /// Things that need the user, most important first.
     pub alerts: Vec<String>,
 }
@@ -101,6 +103,9 @@ impl GpsView {
 /// The alerts the dashboard raises from what it read.
 fn alerts(v: &DashboardView) -> Vec<String> {
     let mut out = Vec::new();
+    if let Some(e) = &v.recording_stopped {
+        out.push(format!("Recording stopped: {e}"));
+    }
     for s in &v.sources.sources {
         if s.state == "failed" {
             out.push(format!(
@@ -182,6 +187,7 @@ impl DashboardView {
             listening,
             sources,
             host,
+            recording_stopped: state.writer.as_ref().and_then(|w| w.last_error()),
             alerts: Vec::new(),
         };
         v.alerts = alerts(&v);

@@ -23,6 +23,9 @@
 //!   `GET /api/v1/channels`, `GET /api/v1/system`,
 //!   `GET /api/v1/system/health`
 //! - `GET|POST /login`, `POST /logout`, `GET|POST /setup` (first visit only)
+//! - `GET /settings` (read-only for viewers); admin only: `POST /settings/{section}` (section
+//!   `capture`, `gps`, `hotspot`, `sync` or `storage`: saved to `<data_dir>/settings.toml`),
+//!   `POST /settings/restart` (`run` only: the ordered restart); see [`settings`]
 //! - admin only: `GET /accounts`, `POST /accounts/users`, `POST /accounts/users/remove`,
 //!   `POST /accounts/tokens`, `POST /accounts/tokens/revoke`, `POST /accounts/password`
 
@@ -39,6 +42,7 @@ mod format;
 mod login;
 pub(crate) mod map;
 mod pages;
+mod settings;
 mod sources;
 mod system_page;
 
@@ -61,6 +65,7 @@ use crate::store::{Store, StoreError};
 
 pub use escape::display_ssid;
 pub use format::time_iso;
+pub use settings::SettingsState;
 
 /// Networks per page, in the HTML list and the JSON API alike.
 pub const PAGE_SIZE: usize = 50;
@@ -75,16 +80,42 @@ pub struct AppState {
     history: system_page::History,
     /// Sessions, the login limiter and the configured admin password.
     auth: auth::Auth,
+    /// The store writer's state when this process records (`run`): the dashboard says when
+    /// recording has stopped (disk full, free-space reserve reached).
+    writer: Option<crate::store::WriterStatus>,
+    /// The settings page's layers and live handles.
+    settings: settings::SettingsState,
 }
 
 impl AppState {
+    /// A UI over `store` with nothing running behind it but what shares the store (`demo`):
+    /// the settings page saves its overlay beside the store and applies nothing.
     pub fn new(store: Store) -> AppState {
+        let dir = store
+            .path()
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
         AppState {
             store,
             sources: None,
             history: system_page::History::default(),
             auth: auth::Auth::default(),
+            writer: None,
+            settings: SettingsState::for_demo(&dir),
         }
+    }
+
+    /// The same, showing the state of the store writer that records into the store.
+    pub fn with_writer(mut self, writer: crate::store::WriterStatus) -> AppState {
+        self.writer = Some(writer);
+        self
+    }
+
+    /// The same, with the settings of `piwardrive run` (its layers, reserve and restart).
+    pub fn with_settings(mut self, settings: SettingsState) -> AppState {
+        self.settings = settings;
+        self
     }
 
     /// The same, with the admin's password from the configuration (`[web] admin_password`),
@@ -177,6 +208,9 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(login::login_page).post(login::login))
         .route("/logout", post(login::logout))
         .route("/setup", get(login::setup_page).post(login::setup))
+        .route("/settings", get(settings::page))
+        .route("/settings/restart", post(settings::restart))
+        .route("/settings/{section}", post(settings::save))
         .route("/accounts", get(login::accounts_page))
         .route("/accounts/users", post(login::save_viewer))
         .route("/accounts/users/remove", post(login::remove_user))

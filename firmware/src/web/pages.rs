@@ -40,7 +40,7 @@ const NAV: [(&str, &str, bool); 11] = [
     ("/exports", "Exports", true),
     ("/alerts", "Alerts", false),
     ("/system", "System", true),
-    ("/settings", "Settings", false),
+    ("/settings", "Settings", true),
     ("/accounts", "Accounts", true),
 ];
 

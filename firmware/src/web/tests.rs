@@ -1302,6 +1302,7 @@ async fn first_load_of_every_page_is_under_60_kb_compressed() {
         "/sessions",
         "/exports",
         "/system",
+        "/settings",
     ] {
         let resp = get_gzip(&f, path).await;
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
@@ -1367,4 +1368,46 @@ async fn map_page_loads_leaflet_and_the_track_is_thinned_geojson() {
     // [lon, lat], first and last points kept.
     assert_eq!(c[0], serde_json::json!([13.0, 52.0]));
     assert_eq!(c[c.len() - 1], serde_json::json!([13.0, 52.12]));
+}
+
+/// A store writer stopped by the free-space reserve (a real statvfs reading: a reserve far
+/// above what the file system has free): the dashboard and its API say recording stopped.
+#[tokio::test]
+async fn the_dashboard_says_when_the_free_space_reserve_stopped_recording() {
+    let mut f = fixture(vec![ap(1, b"kept")], Vec::new());
+    let (_, free) = crate::system::disk_space(f.state.store.path().parent().unwrap()).unwrap();
+    let writer = StoreWriter::spawn_with_reserve(
+        f.state.store.clone(),
+        crate::store::Reserve::new(free + (1 << 40)),
+    );
+    writer
+        .send(Batch {
+            aps: vec![ap(2, b"not-written")],
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(writer.flush().is_err());
+    f.state = f.state.clone().with_writer(writer.status());
+    let html = get_ok(&f, "/").await;
+    assert!(
+        html.contains("Recording stopped: only ")
+            && html.contains("stopped writing new observations"),
+        "{html}"
+    );
+    let api: serde_json::Value =
+        serde_json::from_str(&get_ok(&f, "/api/v1/dashboard").await).unwrap();
+    assert!(
+        api["recording_stopped"]
+            .as_str()
+            .unwrap()
+            .contains("kept free")
+    );
+    assert!(
+        api["alerts"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Recording stopped")
+    );
+    // What was stored before stays.
+    assert_eq!(api["networks"], 1);
 }

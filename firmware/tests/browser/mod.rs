@@ -9,8 +9,8 @@
 //! that downloads chromedriver, and offers nothing these tests need beyond fantoccini's
 //! commands plus the one raw command below (the browser log).
 //!
-//! Navigation goes through [`Ui::open`] only, so the login step the UI is getting can be added
-//! in one place.
+//! Navigation goes through [`Ui::open`]; [`Ui::start`] logs the browser in through the login
+//! form first ([`Ui::start_logged_out`] leaves that to the test).
 
 #![allow(dead_code)]
 
@@ -134,6 +134,12 @@ impl Demo {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// The demo's temporary data directory (its store, and the settings overlay the
+    /// settings page writes), named after its process id by `demo`.
+    pub fn data_dir(&self) -> PathBuf {
+        std::env::temp_dir().join(format!("piwardrive-demo-{}", self.child.id()))
     }
 
     /// A GET of `path` outside the browser: (status, headers, body). The one place the tests
@@ -486,11 +492,16 @@ impl Ui {
     /// Starts the browser, then the demo, so that the first page can be opened as soon as
     /// the demo answers (the growth test wants to see the list while it is still short).
     pub async fn start(demo_args: &[&str]) -> Ui {
-        let browser = Browser::start().await;
-        let demo = Demo::start(demo_args);
-        let ui = Ui { browser, demo };
+        let ui = Ui::start_logged_out(demo_args).await;
         ui.log_in().await;
         ui
+    }
+
+    /// The same without logging the browser in (the login tests do it themselves).
+    pub async fn start_logged_out(demo_args: &[&str]) -> Ui {
+        let browser = Browser::start().await;
+        let demo = Demo::start(demo_args);
+        Ui { browser, demo }
     }
 
     /// Logs the browser in through the login form, as a user does.
