@@ -38,6 +38,7 @@ mod filter;
 mod format;
 mod login;
 pub(crate) mod map;
+mod openapi;
 mod pages;
 mod sources;
 mod system_page;
@@ -173,7 +174,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sources", get(sources::api))
         .route("/static/{*path}", get(static_file))
         .route("/api/v1/networks", get(api::networks))
+        .route("/api/v1/networks/{bssid}", get(api::network))
+        .route("/api/v1/sessions", get(api::sessions))
+        .route("/api/v1/exports", get(api::export_formats))
+        .route("/api/v1/map/networks", get(api::map_networks))
+        .route("/api/v1/system/history", get(api::system_history))
         .route("/api/v1/system/health", get(api::health))
+        .route("/api/v1/openapi.json", get(openapi::document))
         .route("/login", get(login::login_page).post(login::login))
         .route("/logout", post(login::logout))
         .route("/setup", get(login::setup_page).post(login::setup))
@@ -183,7 +190,7 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts/tokens", post(login::create_token))
         .route("/accounts/tokens/revoke", post(login::revoke_token))
         .route("/accounts/password", post(login::change_password))
-        .fallback(pages::not_found)
+        .fallback(not_found)
         // Every route and the fallback pass the gate first; the security headers go on
         // every response, refusals included.
         .layer(middleware::from_fn_with_state(state.clone(), auth::gate))
@@ -193,6 +200,17 @@ pub fn router(state: AppState) -> Router {
         // response that is already encoded (the vendored .gz assets) passes untouched.
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
+}
+
+/// Any path no route matches: a JSON 404 under `/api/`, the HTML page elsewhere.
+async fn not_found(ctx: auth::Ctx, uri: axum::http::Uri) -> Result<Response, WebError> {
+    if uri.path().starts_with("/api/") {
+        return Ok(auth::json_error(
+            StatusCode::NOT_FOUND,
+            "no such API endpoint; GET /api/v1/openapi.json lists them",
+        ));
+    }
+    pages::not_found(ctx).await
 }
 
 async fn static_file(Path(path): Path<String>, headers: HeaderMap) -> Response {
