@@ -9,7 +9,7 @@
 use std::str::FromStr;
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -27,21 +27,17 @@ use crate::dot11::MacAddr;
 use crate::export::Format;
 use crate::model::{ApRecord, ClientRecord, Fix, Observation, SessionRecord, TimeUs};
 
-/// `Query`, but a query string that does not parse is a JSON 400 naming what was wrong,
-/// like every other refusal of the API (axum's own is plain text).
+/// `Query`, but a query string that does not parse is a JSON 400 naming the parameter and
+/// what was wrong with it, like every other refusal of the API (axum's own is plain text).
 pub struct ApiQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Response> {
-        let q = parts.uri.query().unwrap_or_default();
-        serde_urlencoded::from_str(q).map(ApiQuery).map_err(|e| {
-            json_error(
-                StatusCode::BAD_REQUEST,
-                &format!("bad query string: {e}"),
-            )
-        })
+        Query::<T>::try_from_uri(&parts.uri)
+            .map(|Query(q)| ApiQuery(q))
+            .map_err(|e| json_error(e.status(), &e.body_text()))
     }
 }
 

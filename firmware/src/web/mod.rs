@@ -15,13 +15,19 @@
 //!   or the `list` fragment for htmx; see [`filter`])
 //! - `GET /networks/{bssid}`, `GET /networks/{bssid}/signal.svg` (its signal chart)
 //! - `GET /static/{*path}` (from memory; hashed names cached immutably)
-//! - `GET /map`, `GET /api/v1/track?session=N`, `GET /channels`, `GET /channels/{band}.svg`, `GET /capture` (the capture sources of
+//! - `GET /map`, `GET /channels`, `GET /channels/{band}.svg`, `GET /capture` (the capture sources of
 //!   `piwardrive run`), `GET /sessions`, `GET /exports`,
 //!   `GET /exports/{format}?session=N` (a download, streamed), `GET /system`,
 //!   `GET /system/{metric}.svg`
-//! - `GET /api/v1/networks?page=N&sort=first|last`, `GET /api/v1/sources`, `GET /api/v1/dashboard`,
-//!   `GET /api/v1/channels`, `GET /api/v1/system`,
-//!   `GET /api/v1/system/health`
+//! - the JSON API (see [`api`]; every path is described in `openapi.json`, served at
+//!   `GET /api/v1/openapi.json`): `GET /api/v1/dashboard`,
+//!   `GET /api/v1/networks?page=N&sort=&q=&band=&sec=&hidden=&session=` (the list's filters),
+//!   `GET /api/v1/networks/{bssid}` (detail, sightings, signal series, clients),
+//!   `GET /api/v1/map/networks?session=N` (GeoJSON), `GET /api/v1/track?session=N`,
+//!   `GET /api/v1/channels`, `GET /api/v1/sources`, `GET /api/v1/sessions`,
+//!   `GET /api/v1/exports`, `GET /api/v1/system`, `GET /api/v1/system/history`,
+//!   `GET /api/v1/system/health` (no login), `GET /api/v1/openapi.json`; any other path under
+//!   `/api/` is a JSON 404
 //! - `GET|POST /login`, `POST /logout`, `GET|POST /setup` (first visit only)
 //! - admin only: `GET /accounts`, `POST /accounts/users`, `POST /accounts/users/remove`,
 //!   `POST /accounts/tokens`, `POST /accounts/tokens/revoke`, `POST /accounts/password`
