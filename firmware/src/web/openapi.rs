@@ -111,7 +111,10 @@ mod tests {
         for (path, item) in d["paths"].as_object().unwrap() {
             let public = crate::web::auth::is_public(path, false);
             let open = item["get"]["security"] == serde_json::json!([]);
-            assert_eq!(public, open, "{path}: public {public}, documented open {open}");
+            assert_eq!(
+                public, open,
+                "{path}: public {public}, documented open {open}"
+            );
         }
     }
 
@@ -146,7 +149,10 @@ mod tests {
         let documented = documented();
         let undocumented: Vec<_> = routed.difference(&documented).collect();
         let unrouted: Vec<_> = documented.difference(&routed).collect();
-        assert!(undocumented.is_empty(), "routed, not documented: {undocumented:?}");
+        assert!(
+            undocumented.is_empty(),
+            "routed, not documented: {undocumented:?}"
+        );
         assert!(unrouted.is_empty(), "documented, not routed: {unrouted:?}");
     }
 
@@ -331,7 +337,9 @@ mod tests {
     fn response<'a>(d: &'a Value, op: &'a Value, status: &str) -> Option<&'a Value> {
         let r = op["responses"].get(status)?;
         Some(match r["$ref"].as_str() {
-            Some(p) => d.pointer(p.trim_start_matches('#')).expect("a $ref that resolves"),
+            Some(p) => d
+                .pointer(p.trim_start_matches('#'))
+                .expect("a $ref that resolves"),
             None => r,
         })
     }
@@ -357,8 +365,7 @@ mod tests {
             .await
             .unwrap();
         let body: Value = if media.ends_with("json") {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|e| panic!("GET {uri}: not JSON ({e})"))
+            serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("GET {uri}: not JSON ({e})"))
         } else {
             Value::String(String::from_utf8(bytes.to_vec()).unwrap())
         };
@@ -495,15 +502,20 @@ mod tests {
     async fn air_data_comes_out_intact_in_both_forms() {
         let (f, token) = hostile_store();
         let list = request(&f, "/api/v1/networks?sort=first", Some(&token)).await;
-        let list: Value =
-            serde_json::from_slice(&axum::body::to_bytes(list.into_body(), usize::MAX).await.unwrap())
-                .unwrap();
+        let list: Value = serde_json::from_slice(
+            &axum::body::to_bytes(list.into_body(), usize::MAX)
+                .await
+                .unwrap(),
+        )
+        .unwrap();
         assert_eq!(list["total"], HOSTILE.len() + 1);
         for (i, raw) in HOSTILE.iter().enumerate() {
             let uri = format!("/api/v1/networks/{}", bssid(i as u64 + 1));
             let resp = request(&f, &uri, Some(&token)).await;
             let v: Value = serde_json::from_slice(
-                &axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap(),
+                &axum::body::to_bytes(resp.into_body(), usize::MAX)
+                    .await
+                    .unwrap(),
             )
             .unwrap();
             assert_intact(&v["ssid"], &v["ssid_hex"], raw);
@@ -533,19 +545,28 @@ mod tests {
         }
         let hidden = format!("/api/v1/networks/{}", bssid(HOSTILE.len() as u64 + 1));
         let resp = request(&f, &hidden, Some(&token)).await;
-        let v: Value =
-            serde_json::from_slice(&axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap())
-                .unwrap();
-        assert_eq!((&v["ssid"], &v["hidden"]), (&Value::Null, &Value::Bool(true)));
+        let v: Value = serde_json::from_slice(
+            &axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            (&v["ssid"], &v["hidden"]),
+            (&Value::Null, &Value::Bool(true))
+        );
     }
 
     #[tokio::test]
     async fn the_detail_has_what_the_page_shows() {
         let (f, token) = hostile_store();
         let resp = request(&f, "/api/v1/networks/02:00:00:00:00:01", Some(&token)).await;
-        let v: Value =
-            serde_json::from_slice(&axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap())
-                .unwrap();
+        let v: Value = serde_json::from_slice(
+            &axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap(),
+        )
+        .unwrap();
         // Sightings 1, 4, ..., 28 (every third), newest first; the series oldest first, only
         // those with a reading (every fifth has none).
         let times: Vec<i64> = v["sightings"]
@@ -578,7 +599,9 @@ mod tests {
 
         let s: Value = serde_json::from_slice(
             &axum::body::to_bytes(
-                request(&f, "/api/v1/sessions", Some(&token)).await.into_body(),
+                request(&f, "/api/v1/sessions", Some(&token))
+                    .await
+                    .into_body(),
                 usize::MAX,
             )
             .await
@@ -598,7 +621,9 @@ mod tests {
         let resp = request(&f, "/api/v1/openapi.json", Some(&token)).await;
         assert_eq!(resp.status(), StatusCode::OK);
         let served: Value = serde_json::from_slice(
-            &axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap(),
+            &axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap(),
         )
         .unwrap();
         assert_eq!(served, doc());
@@ -608,7 +633,9 @@ mod tests {
         let resp = request(&f, "/api/v1/nothing", Some(&token)).await;
         assert_eq!(resp.status(), StatusCode::NOT_FOUND);
         let v: Value = serde_json::from_slice(
-            &axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap(),
+            &axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap(),
         )
         .unwrap();
         assert!(v["error"].as_str().unwrap().contains("openapi.json"), "{v}");
