@@ -178,20 +178,13 @@ pub struct WpsJson {
     pub device_name_hex: Option<String>,
 }
 
-/// The security section of the detail page.
+/// The security section of the detail page: the suite names as the page shows them (joined
+/// with ", ", "–" for none), with the WPS element's fields apart.
 #[derive(Debug, Serialize)]
 pub struct SecurityJson {
     pub class: String,
-    pub privacy: bool,
-    pub wpa: bool,
-    /// Suite names joined with ", " ("–" for none), as the page shows them.
-    pub rsn_akms: String,
-    pub rsn_pairwise: String,
-    pub rsn_group: String,
-    pub wpa_akms: String,
-    pub wpa_ciphers: String,
-    /// disabled, capable or required.
-    pub pmf: &'static str,
+    #[serde(flatten)]
+    pub detail: SecurityDetail,
     pub wps: Option<WpsJson>,
 }
 
@@ -293,7 +286,6 @@ fn air(raw: Option<&[u8]>) -> (Option<String>, Option<String>) {
 impl NetworkDetailJson {
     fn new(d: &Detail) -> NetworkDetailJson {
         let ap = &d.ap;
-        let sec = SecurityDetail::new(&ap.security);
         let (country, country_hex) = air(ap.country.as_ref().map(|c| &c[..2]));
         let (mesh_id, mesh_id_hex) = air(ap.mesh_id.as_deref());
         let wps = ap.security.wps.as_ref().map(|w| {
@@ -332,14 +324,7 @@ impl NetworkDetailJson {
             heard_channels: ap.heard_channels.clone(),
             security_detail: SecurityJson {
                 class: format::security_class(&ap.security),
-                privacy: sec.privacy,
-                wpa: sec.wpa,
-                rsn_akms: sec.rsn_akms,
-                rsn_pairwise: sec.rsn_pairwise,
-                rsn_group: sec.rsn_group,
-                wpa_akms: sec.wpa_akms,
-                wpa_ciphers: sec.wpa_ciphers,
-                pmf: sec.pmf,
+                detail: SecurityDetail::new(&ap.security),
                 wps,
             },
             country,

@@ -218,7 +218,7 @@ mod tests {
             },
             vendor: Some("Acme \"Radio\" <Ltd>".into()),
             country: Some([b'D', 0xff, 0]),
-            mesh_id: (i % 2 == 0).then(|| other.to_vec()),
+            mesh_id: i.is_multiple_of(2).then(|| other.to_vec()),
             ibss: false,
             first_seen: T0 + i as i64 * MINUTE,
             last_seen: T0 + (100 + i as i64) * MINUTE,
@@ -259,7 +259,7 @@ mod tests {
         let f = fixture(aps, observations);
         let client = |n: u64, ap: Option<u64>| ClientRecord {
             mac: MacAddr::from_u64(0x0a00_0000_0000 + n),
-            randomized: n % 2 == 0,
+            randomized: n.is_multiple_of(2),
             probed_ssids: vec![HOSTILE[0].to_vec()],
             associated_bssid: ap.map(bssid),
             vendor: (n == 1).then(|| "Acme".into()),
@@ -316,6 +316,17 @@ mod tests {
             b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
         }
         send_anon(&f.state, b.body(Body::empty()).unwrap()).await
+    }
+
+    /// The status and JSON body of GET `uri` with the viewer token.
+    async fn get_json(f: &Fixture, uri: &str, token: &str) -> (StatusCode, Value) {
+        let resp = request(f, uri, Some(token)).await;
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let v = serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("GET {uri}: {e}"));
+        (status, v)
     }
 
     /// A validator for `schema` as it stands in the document: its `$ref`s point into the
@@ -501,23 +512,11 @@ mod tests {
     #[tokio::test]
     async fn air_data_comes_out_intact_in_both_forms() {
         let (f, token) = hostile_store();
-        let list = request(&f, "/api/v1/networks?sort=first", Some(&token)).await;
-        let list: Value = serde_json::from_slice(
-            &axum::body::to_bytes(list.into_body(), usize::MAX)
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+        let (_, list) = get_json(&f, "/api/v1/networks?sort=first", &token).await;
         assert_eq!(list["total"], HOSTILE.len() + 1);
         for (i, raw) in HOSTILE.iter().enumerate() {
             let uri = format!("/api/v1/networks/{}", bssid(i as u64 + 1));
-            let resp = request(&f, &uri, Some(&token)).await;
-            let v: Value = serde_json::from_slice(
-                &axum::body::to_bytes(resp.into_body(), usize::MAX)
-                    .await
-                    .unwrap(),
-            )
-            .unwrap();
+            let (_, v) = get_json(&f, &uri, &token).await;
             assert_intact(&v["ssid"], &v["ssid_hex"], raw);
             // What `hostile_ap` puts beside the SSID of network i + 1.
             let other = HOSTILE[(i + 2) % HOSTILE.len()];
@@ -544,13 +543,7 @@ mod tests {
             assert_intact(&row["ssid"], &row["ssid_hex"], raw);
         }
         let hidden = format!("/api/v1/networks/{}", bssid(HOSTILE.len() as u64 + 1));
-        let resp = request(&f, &hidden, Some(&token)).await;
-        let v: Value = serde_json::from_slice(
-            &axum::body::to_bytes(resp.into_body(), usize::MAX)
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+        let (_, v) = get_json(&f, &hidden, &token).await;
         assert_eq!(
             (&v["ssid"], &v["hidden"]),
             (&Value::Null, &Value::Bool(true))
@@ -560,13 +553,7 @@ mod tests {
     #[tokio::test]
     async fn the_detail_has_what_the_page_shows() {
         let (f, token) = hostile_store();
-        let resp = request(&f, "/api/v1/networks/02:00:00:00:00:01", Some(&token)).await;
-        let v: Value = serde_json::from_slice(
-            &axum::body::to_bytes(resp.into_body(), usize::MAX)
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+        let (_, v) = get_json(&f, "/api/v1/networks/02:00:00:00:00:01", &token).await;
         // Sightings 1, 4, ..., 28 (every third), newest first; the series oldest first, only
         // those with a reading (every fifth has none).
         let times: Vec<i64> = v["sightings"]
@@ -597,17 +584,7 @@ mod tests {
         assert_eq!(v["best_fix"], Value::Null);
         assert_eq!(v["lat"], Value::Null);
 
-        let s: Value = serde_json::from_slice(
-            &axum::body::to_bytes(
-                request(&f, "/api/v1/sessions", Some(&token))
-                    .await
-                    .into_body(),
-                usize::MAX,
-            )
-            .await
-            .unwrap(),
-        )
-        .unwrap();
+        let (_, s) = get_json(&f, "/api/v1/sessions", &token).await;
         assert_eq!(s[0]["id"], 2);
         assert_eq!(s[0]["status"], "running");
         assert_eq!(s[0]["clock"], "GPS-corrected");
@@ -618,26 +595,14 @@ mod tests {
     #[tokio::test]
     async fn the_document_is_served_behind_the_gate() {
         let (f, token) = hostile_store();
-        let resp = request(&f, "/api/v1/openapi.json", Some(&token)).await;
-        assert_eq!(resp.status(), StatusCode::OK);
-        let served: Value = serde_json::from_slice(
-            &axum::body::to_bytes(resp.into_body(), usize::MAX)
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+        let (status, served) = get_json(&f, "/api/v1/openapi.json", &token).await;
+        assert_eq!(status, StatusCode::OK);
         assert_eq!(served, doc());
         let resp = request(&f, "/api/v1/openapi.json", None).await;
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
         // An API path that does not exist is a JSON 404 pointing here.
-        let resp = request(&f, "/api/v1/nothing", Some(&token)).await;
-        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
-        let v: Value = serde_json::from_slice(
-            &axum::body::to_bytes(resp.into_body(), usize::MAX)
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+        let (status, v) = get_json(&f, "/api/v1/nothing", &token).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(v["error"].as_str().unwrap().contains("openapi.json"), "{v}");
     }
 }
