@@ -34,9 +34,10 @@ fn with_admin() -> Fixture {
     f
 }
 
-/// Every `.route("PATH", METHODS)` of `router` in mod.rs, with each method it names, so that
-/// a route added later is checked here without anyone listing it.
-fn all_routes() -> Vec<(&'static str, String)> {
+/// Every `.route("PATH", METHODS)` of `router` in mod.rs, as written (`{bssid}` and all),
+/// with each method it names, so that a route added later is checked without anyone listing
+/// it (here, and against the OpenAPI document in `openapi.rs`).
+pub(super) fn route_templates() -> Vec<(&'static str, &'static str)> {
     let src = include_str!("mod.rs");
     let start = src.find("pub fn router(").expect("router() in mod.rs");
     let body = &src[start..src[start..].find("\n}\n").map_or(src.len(), |e| start + e)];
@@ -44,20 +45,30 @@ fn all_routes() -> Vec<(&'static str, String)> {
     for call in body.split(".route(\"").skip(1) {
         let (path, rest) = call.split_once('"').unwrap();
         let args = &rest[..rest.find("))").unwrap_or(rest.len())];
-        let mut path = path
-            .replace("{bssid}", "02:00:00:00:00:01")
-            .replace("{*path}", "app.css");
-        // Any other parameter gets a plain value: the gate answers before the handler.
-        while let (Some(a), Some(b)) = (path.find('{'), path.find('}')) {
-            path.replace_range(a..=b, "x");
-        }
         for (token, method) in [("get(", "GET"), ("post(", "POST")] {
             if args.contains(token) {
-                out.push((method, path.clone()));
+                out.push((method, path));
             }
         }
     }
     out
+}
+
+/// [`route_templates`] with a value in each parameter.
+fn all_routes() -> Vec<(&'static str, String)> {
+    route_templates()
+        .into_iter()
+        .map(|(method, path)| {
+            let mut path = path
+                .replace("{bssid}", "02:00:00:00:00:01")
+                .replace("{*path}", "app.css");
+            // Any other parameter gets a plain value: the gate answers before the handler.
+            while let (Some(a), Some(b)) = (path.find('{'), path.find('}')) {
+                path.replace_range(a..=b, "x");
+            }
+            (method, path)
+        })
+        .collect()
 }
 
 fn request(method: &str, uri: &str) -> Request<Body> {
@@ -78,7 +89,13 @@ async fn every_route_but_the_allowlist_refuses_a_request_without_session_or_toke
         ("GET", "/capture"),
         ("GET", "/networks/02:00:00:00:00:01"),
         ("GET", "/api/v1/networks"),
+        ("GET", "/api/v1/networks/02:00:00:00:00:01"),
         ("GET", "/api/v1/sources"),
+        ("GET", "/api/v1/sessions"),
+        ("GET", "/api/v1/exports"),
+        ("GET", "/api/v1/map/networks"),
+        ("GET", "/api/v1/system/history"),
+        ("GET", "/api/v1/openapi.json"),
         ("GET", "/accounts"),
         ("POST", "/accounts/tokens"),
         ("POST", "/logout"),
@@ -142,6 +159,11 @@ async fn every_route_but_the_allowlist_refuses_a_request_without_session_or_toke
         let resp = send_anon(&f.state, request("GET", uri)).await;
         assert!(set_cookies(&resp).is_empty(), "{uri}");
     }
+    // The probe answers without a login and tells nothing but that the server is up.
+    let resp = send_anon(&f.state, request("GET", "/api/v1/system/health")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&body(resp).await).unwrap();
+    assert_eq!(v, serde_json::json!({"status": "ok"}));
     // /setup is not public once an admin exists.
     let resp = send_anon(&f.state, request("GET", "/setup")).await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);

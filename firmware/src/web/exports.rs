@@ -52,7 +52,8 @@ pub const FORMATS: [(Format, &str, &str, &str); 5] = [
     (Format::Gpx, "gpx", "GPX", "the GPS track"),
 ];
 
-fn content_type(f: Format) -> &'static str {
+/// The `Content-Type` of a download.
+pub(super) fn content_type(f: Format) -> &'static str {
     match f {
         Format::Wigle | Format::Csv => "text/csv; charset=utf-8",
         Format::Kml => "application/vnd.google-earth.kml+xml",
@@ -68,18 +69,49 @@ pub struct FormatLink {
     pub href: String,
 }
 
+/// Where the download of format `name` (of one session, or of everything) is.
+pub(super) fn href(name: &str, session: Option<u64>) -> String {
+    match session {
+        Some(id) => format!("/exports/{name}?session={id}"),
+        None => format!("/exports/{name}"),
+    }
+}
+
 fn links(session: Option<u64>) -> Vec<FormatLink> {
     FORMATS
         .iter()
         .map(|&(_, name, label, about)| FormatLink {
             label,
             about,
-            href: match session {
-                Some(id) => format!("/exports/{name}?session={id}"),
-                None => format!("/exports/{name}"),
-            },
+            href: href(name, session),
         })
         .collect()
+}
+
+/// How a session's state reads on the page and in the API.
+pub(super) fn status_label(s: SessionStatus) -> &'static str {
+    match s {
+        SessionStatus::Running => "running",
+        SessionStatus::Ended => "ended",
+        SessionStatus::Interrupted => "interrupted",
+    }
+}
+
+/// Where a session's timestamps came from, as the page and the API say it.
+pub(super) fn clock_label(t: &TimeSource) -> &'static str {
+    match t {
+        TimeSource::CaptureFile => "capture file",
+        TimeSource::SystemClock => "system clock",
+        TimeSource::Gps => "GPS",
+        TimeSource::GpsCorrected { .. } => "GPS-corrected",
+    }
+}
+
+/// Every session, newest first: what `/sessions` and `/api/v1/sessions` list.
+pub(super) async fn read_sessions(state: &AppState) -> Result<Vec<SessionRecord>, WebError> {
+    let mut sessions = state.read(|s| s.sessions()).await?;
+    sessions.sort_by_key(|s| std::cmp::Reverse(s.id));
+    Ok(sessions)
 }
 
 /// One session as the sessions page lists it.
@@ -115,19 +147,10 @@ impl SessionRow {
             duration: s
                 .ended_at
                 .map_or_else(|| "–".to_owned(), |e| duration_text(e - s.started_at)),
-            status: match s.status {
-                SessionStatus::Running => "running",
-                SessionStatus::Ended => "ended",
-                SessionStatus::Interrupted => "interrupted",
-            },
+            status: status_label(s.status),
             frames: s.frames,
             sources: s.sources.join(", "),
-            clock: match s.time_source {
-                TimeSource::CaptureFile => "capture file",
-                TimeSource::SystemClock => "system clock",
-                TimeSource::Gps => "GPS",
-                TimeSource::GpsCorrected { .. } => "GPS-corrected",
-            },
+            clock: clock_label(&s.time_source),
             links: links(Some(s.id)),
         }
     }
@@ -142,8 +165,7 @@ struct SessionsPage {
 
 /// `GET /sessions`: newest first.
 pub async fn sessions_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
-    let mut sessions = state.read(|s| s.sessions()).await?;
-    sessions.sort_by_key(|s| std::cmp::Reverse(s.id));
+    let sessions = read_sessions(&state).await?;
     let page = SessionsPage {
         layout: Layout::new("/sessions", &ctx),
         sessions: sessions.iter().map(SessionRow::new).collect(),
@@ -212,26 +234,52 @@ pub async fn download(
     Path(name): Path<String>,
     Query(params): Query<DownloadParams>,
 ) -> Result<Response, WebError> {
-    let Some(&(fmt, name, _, _)) = FORMATS.iter().find(|f| f.1 == name) else {
+    let Some(&(fmt, _, _, _)) = FORMATS.iter().find(|f| f.1 == name) else {
         return Ok(plain(
             StatusCode::NOT_FOUND,
             "No such export format; the Exports page lists them.",
         ));
     };
-    if let Some(id) = params.session
+    let Some(mut resp) = stream(&state, fmt, params.session).await? else {
+        return Ok(plain(
+            StatusCode::NOT_FOUND,
+            &no_session(params.session.unwrap_or_default()),
+        ));
+    };
+    let file = match params.session {
+        Some(id) => format!("piwardrive-session-{id}.{}", fmt.extension()),
+        None => format!("piwardrive.{}", fmt.extension()),
+    };
+    resp.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{file}\""))
+            .expect("the file name is ASCII we made"),
+    );
+    Ok(resp)
+}
+
+/// What a 404 for a missing session says.
+pub(super) fn no_session(id: u64) -> String {
+    format!("There is no session {id} in this store.")
+}
+
+/// The export `fmt` (of `session`, or of everything) as a streamed response with its
+/// `Content-Type`; `None` when that session does not exist (checked before any byte is sent).
+pub(super) async fn stream(
+    state: &AppState,
+    fmt: Format,
+    session: Option<u64>,
+) -> Result<Option<Response>, WebError> {
+    if let Some(id) = session
         && state
             .read(move |s| s.snapshot()?.session(id))
             .await?
             .is_none()
     {
-        return Ok(plain(
-            StatusCode::NOT_FOUND,
-            &format!("There is no session {id} in this store."),
-        ));
+        return Ok(None);
     }
     let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let store = state.store.clone();
-    let session = params.session;
     tokio::task::spawn_blocking(move || {
         let mut w = ChannelWriter {
             tx: tx.clone(),
@@ -247,29 +295,20 @@ pub async fn download(
         });
         if let Err(e) = result {
             if !matches!(&e, ExportError::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe) {
-                tracing::error!(format = name, error = %e, "export download failed");
+                tracing::error!(format = ?fmt, error = %e, "export download failed");
             }
             let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
         }
     });
     let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    let file = match session {
-        Some(id) => format!("piwardrive-session-{id}.{}", fmt.extension()),
-        None => format!("piwardrive.{}", fmt.extension()),
-    };
     let mut resp = Body::from_stream(stream).into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(content_type(fmt)),
     );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!("attachment; filename=\"{file}\""))
-            .expect("the file name is ASCII we made"),
-    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(resp)
+    Ok(Some(resp))
 }
 
 fn plain(status: StatusCode, message: &str) -> Response {

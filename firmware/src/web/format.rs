@@ -119,7 +119,7 @@ fn wpa_akm_name(n: u8) -> Option<&'static str> {
 }
 
 /// The security ingredients, spelled out for the detail page.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct SecurityDetail {
     pub privacy: bool,
     pub wpa: bool,
@@ -129,6 +129,8 @@ pub struct SecurityDetail {
     pub wpa_akms: String,
     pub wpa_ciphers: String,
     pub pmf: &'static str,
+    /// The page's one-line summary; the API gives the WPS names one by one instead.
+    #[serde(skip)]
     pub wps: String,
 }
 

@@ -8,7 +8,7 @@ use std::ops::ControlFlow;
 
 use askama::Template;
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
@@ -49,7 +49,7 @@ pub struct TrackParams {
 /// `GET /api/v1/track?session=N`: a GeoJSON Feature with a LineString (`[lon, lat]`, RFC 7946).
 pub async fn track(
     State(state): State<AppState>,
-    Query(p): Query<TrackParams>,
+    super::api::ApiQuery(p): super::api::ApiQuery<TrackParams>,
 ) -> Result<Json<serde_json::Value>, WebError> {
     let coords = state
         .read(move |s| {

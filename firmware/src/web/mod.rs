@@ -15,13 +15,19 @@
 //!   or the `list` fragment for htmx; see [`filter`])
 //! - `GET /networks/{bssid}`, `GET /networks/{bssid}/signal.svg` (its signal chart)
 //! - `GET /static/{*path}` (from memory; hashed names cached immutably)
-//! - `GET /map`, `GET /api/v1/track?session=N`, `GET /channels`, `GET /channels/{band}.svg`, `GET /capture` (the capture sources of
+//! - `GET /map`, `GET /channels`, `GET /channels/{band}.svg`, `GET /capture` (the capture sources of
 //!   `piwardrive run`), `GET /sessions`, `GET /exports`,
 //!   `GET /exports/{format}?session=N` (a download, streamed), `GET /system`,
 //!   `GET /system/{metric}.svg`
-//! - `GET /api/v1/networks?page=N&sort=first|last`, `GET /api/v1/sources`, `GET /api/v1/dashboard`,
-//!   `GET /api/v1/channels`, `GET /api/v1/system`,
-//!   `GET /api/v1/system/health`
+//! - the JSON API (see [`api`]; every path is described in `openapi.json`, served at
+//!   `GET /api/v1/openapi.json`): `GET /api/v1/dashboard`,
+//!   `GET /api/v1/networks?page=N&sort=&q=&band=&sec=&hidden=&session=` (the list's filters),
+//!   `GET /api/v1/networks/{bssid}` (detail, sightings, signal series, clients),
+//!   `GET /api/v1/map/networks?session=N` (GeoJSON), `GET /api/v1/track?session=N`,
+//!   `GET /api/v1/channels`, `GET /api/v1/sources`, `GET /api/v1/sessions`,
+//!   `GET /api/v1/exports`, `GET /api/v1/system`, `GET /api/v1/system/history`,
+//!   `GET /api/v1/system/health` (no login), `GET /api/v1/openapi.json`; any other path under
+//!   `/api/` is a JSON 404
 //! - `GET|POST /login`, `POST /logout`, `GET|POST /setup` (first visit only)
 //! - `GET /settings` (read-only for viewers); admin only: `POST /settings/{section}` (section
 //!   `capture`, `gps`, `hotspot`, `sync` or `storage`: saved to `<data_dir>/settings.toml`),
@@ -41,6 +47,7 @@ mod filter;
 mod format;
 mod login;
 pub(crate) mod map;
+mod openapi;
 mod pages;
 mod settings;
 mod sources;
@@ -204,7 +211,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/sources", get(sources::api))
         .route("/static/{*path}", get(static_file))
         .route("/api/v1/networks", get(api::networks))
+        .route("/api/v1/networks/{bssid}", get(api::network))
+        .route("/api/v1/sessions", get(api::sessions))
+        .route("/api/v1/exports", get(api::export_formats))
+        .route("/api/v1/map/networks", get(api::map_networks))
+        .route("/api/v1/system/history", get(api::system_history))
         .route("/api/v1/system/health", get(api::health))
+        .route("/api/v1/openapi.json", get(openapi::document))
         .route("/login", get(login::login_page).post(login::login))
         .route("/logout", post(login::logout))
         .route("/setup", get(login::setup_page).post(login::setup))
@@ -217,7 +230,7 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts/tokens", post(login::create_token))
         .route("/accounts/tokens/revoke", post(login::revoke_token))
         .route("/accounts/password", post(login::change_password))
-        .fallback(pages::not_found)
+        .fallback(not_found)
         // Every route and the fallback pass the gate first; the security headers go on
         // every response, refusals included.
         .layer(middleware::from_fn_with_state(state.clone(), auth::gate))
@@ -227,6 +240,17 @@ pub fn router(state: AppState) -> Router {
         // response that is already encoded (the vendored .gz assets) passes untouched.
         .layer(tower_http::compression::CompressionLayer::new())
         .with_state(state)
+}
+
+/// Any path no route matches: a JSON 404 under `/api/`, the HTML page elsewhere.
+async fn not_found(ctx: auth::Ctx, uri: axum::http::Uri) -> Result<Response, WebError> {
+    if uri.path().starts_with("/api/") {
+        return Ok(auth::json_error(
+            StatusCode::NOT_FOUND,
+            "no such API endpoint; GET /api/v1/openapi.json lists them",
+        ));
+    }
+    pages::not_found(ctx).await
 }
 
 async fn static_file(Path(path): Path<String>, headers: HeaderMap) -> Response {

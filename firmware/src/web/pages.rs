@@ -409,12 +409,59 @@ impl ClientRow {
     }
 }
 
-/// Sightings listed on the detail page.
-const SIGHTINGS_SHOWN: usize = 20;
-/// Sightings drawn in the signal chart (the newest ones).
-const SIGHTINGS_CHARTED: usize = 500;
+/// Sightings listed on the detail page (and in `/api/v1/networks/{bssid}`).
+pub(super) const SIGHTINGS_SHOWN: usize = 20;
+/// Sightings drawn in the signal chart (the newest ones), and in the API's signal series.
+pub(super) const SIGHTINGS_CHARTED: usize = 500;
 /// Clients listed on the detail page.
-const CLIENTS_SHOWN: usize = 100;
+pub(super) const CLIENTS_SHOWN: usize = 100;
+
+/// What the detail page and `/api/v1/networks/{bssid}` show of one network: the record, its
+/// newest `sightings` observations (newest first) and its newest associated clients.
+pub(super) struct Detail {
+    pub ap: ApRecord,
+    pub sightings: Vec<Observation>,
+    pub clients: Vec<ClientRecord>,
+}
+
+impl Detail {
+    /// `None` when no network with that BSSID is stored.
+    pub(super) async fn read(
+        state: &AppState,
+        mac: MacAddr,
+        sightings: usize,
+    ) -> Result<Option<Detail>, WebError> {
+        state
+            .read(move |s| {
+                let Some(ap) = s.ap(mac)? else {
+                    return Ok(None);
+                };
+                let sightings = s.observations_for(mac, sightings)?;
+                // The clients table is far smaller than the networks'; a scan is fine.
+                let mut clients: Vec<ClientRecord> = s
+                    .all_clients()?
+                    .into_iter()
+                    .filter(|c| c.associated_bssid == Some(mac))
+                    .collect();
+                clients.sort_by_key(|c| std::cmp::Reverse(c.last_seen));
+                clients.truncate(CLIENTS_SHOWN);
+                Ok(Some(Detail {
+                    ap,
+                    sightings,
+                    clients,
+                }))
+            })
+            .await
+    }
+}
+
+/// The points of the signal chart: (time, dBm) of each sighting with a reading, in the order
+/// given.
+pub(super) fn signal_points(obs: &[Observation]) -> Vec<(crate::model::TimeUs, f64)> {
+    obs.iter()
+        .filter_map(|o| Some((o.time, f64::from(o.signal_dbm?))))
+        .collect()
+}
 
 pub async fn network(
     State(state): State<AppState>,
@@ -427,24 +474,12 @@ pub async fn network(
             "That is not a BSSID (expected six hex octets, like 00:11:22:aa:bb:cc).",
         );
     };
-    let found = state
-        .read(move |s| match s.ap(mac)? {
-            Some(ap) => {
-                let obs = s.observations_for(mac, SIGHTINGS_SHOWN)?;
-                // The clients table is far smaller than the networks'; a scan is fine.
-                let mut clients: Vec<ClientRecord> = s
-                    .all_clients()?
-                    .into_iter()
-                    .filter(|c| c.associated_bssid == Some(mac))
-                    .collect();
-                clients.sort_by_key(|c| std::cmp::Reverse(c.last_seen));
-                clients.truncate(CLIENTS_SHOWN);
-                Ok(Some((ap, obs, clients)))
-            }
-            None => Ok(None),
-        })
-        .await?;
-    let Some((ap, obs, clients)) = found else {
+    let Some(Detail {
+        ap,
+        sightings: obs,
+        clients,
+    }) = Detail::read(&state, mac, SIGHTINGS_SHOWN).await?
+    else {
         return not_found_page(
             &ctx,
             &format!("No network with BSSID {mac} has been recorded."),
@@ -492,10 +527,7 @@ pub async fn signal_chart(
     let obs = state
         .read(move |s| s.observations_for(mac, SIGHTINGS_CHARTED))
         .await?;
-    let points: Vec<(crate::model::TimeUs, f64)> = obs
-        .iter()
-        .filter_map(|o| Some((o.time, f64::from(o.signal_dbm?))))
-        .collect();
+    let points = signal_points(&obs);
     let svg = super::chart::LineChart {
         points: &points,
         y_min: -100.0,

@@ -127,6 +127,28 @@ const CHARTS: [Metric; 4] = [
     ),
 ];
 
+/// The readings behind one of the page's charts, for `/api/v1/system/history`.
+#[derive(Debug, Serialize)]
+pub struct Series {
+    /// load, memory, disk or temperature (the chart's file name).
+    pub metric: &'static str,
+    pub title: &'static str,
+    /// (Unix microseconds, value), oldest first.
+    pub points: Vec<(TimeUs, f64)>,
+}
+
+/// Every chart's readings, as the page draws them.
+pub(super) fn history_series(state: &AppState) -> Vec<Series> {
+    CHARTS
+        .iter()
+        .map(|&(metric, title, f, ..)| Series {
+            metric,
+            title,
+            points: state.history.series(f),
+        })
+        .collect()
+}
+
 /// `/api/v1/system`.
 #[derive(Debug, Serialize)]
 pub struct SystemView {
