@@ -1,6 +1,8 @@
-// The map page: networks and the GPS track on Leaflet, offline. No tiles yet: the map is a
-// plain Web Mercator grid (graticule) with a scale bar. Everything from the air reaches the
-// page as text nodes (textContent), never as HTML.
+// The map page: networks and the GPS track on Leaflet, offline. With a tile archive on the
+// device (the page's data-tiles), a tile layer from /tiles/ with the archive's zoom range,
+// bounds and attribution; without one, a plain Web Mercator grid (graticule). A scale bar
+// either way. Everything from the air reaches the page as text nodes (textContent), never as
+// HTML, and the archive's attribution is escaped before Leaflet sees it.
 "use strict";
 (function () {
   var el = document.getElementById("map");
@@ -9,13 +11,28 @@
   function say(text) { if (status) { status.textContent = text; } }
 
   var map = L.map(el, { preferCanvas: true, worldCopyJump: true, attributionControl: false });
-  map.setView([20, 0], 2);
   L.control.scale({ imperial: false }).addTo(map);
 
+  function escapeHtml(s) {
+    var d = document.createElement("div");
+    d.textContent = s;
+    return d.innerHTML;
+  }
+  // "west,south,east,north" -> LatLngBounds, or null.
+  function parseBounds(s) {
+    var v = (s || "").split(",").map(Number);
+    if (v.length !== 4 || v.some(isNaN)) { return null; }
+    return L.latLngBounds([v[1], v[0]], [v[3], v[2]]);
+  }
+
   // Graticule: lines every `step` degrees, the step chosen so about 4-10 lines cross the view.
-  var grid = L.layerGroup().addTo(map);
   var STEPS = [30, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 0.0005, 0.0002, 0.0001];
-  function drawGrid() {
+  function drawGraticule() {
+    var grid = L.layerGroup().addTo(map);
+    // Setting the view below fires the first moveend.
+    map.on("moveend", function () { drawGrid(grid); });
+  }
+  function drawGrid(grid) {
     grid.clearLayers();
     var b = map.getBounds();
     var span = Math.max(b.getEast() - b.getWest(), b.getNorth() - b.getSouth());
@@ -30,8 +47,30 @@
       grid.addLayer(L.polyline([[y, b.getWest()], [y, b.getEast()]], style));
     }
   }
-  map.on("moveend", drawGrid);
-  drawGrid();
+
+  var tileBounds = null;
+  if (el.dataset.tiles) {
+    tileBounds = parseBounds(el.dataset.bounds);
+    var opts = {
+      minZoom: Number(el.dataset.minzoom),
+      // Past the archive's deepest level Leaflet enlarges that level's tiles.
+      maxNativeZoom: Number(el.dataset.maxzoom),
+      maxZoom: 19,
+      // No requests for tiles the archive cannot have.
+      noWrap: true
+    };
+    if (tileBounds) { opts.bounds = tileBounds; }
+    L.tileLayer(el.dataset.tiles, opts).addTo(map);
+    if (el.dataset.attribution) {
+      // No prefix: Leaflet's own is a link off the device.
+      L.control.attribution({ prefix: false }).addAttribution(escapeHtml(el.dataset.attribution)).addTo(map);
+    }
+    el.dataset.layer = "tiles";
+  } else {
+    drawGraticule();
+    el.dataset.layer = "grid";
+  }
+  if (tileBounds) { map.fitBounds(tileBounds); } else { map.setView([20, 0], 2); }
 
   var COLORS = { OPEN: "#cf222e", WEP: "#cf222e", WPA: "#bf8700" };
   function colorFor(security) {

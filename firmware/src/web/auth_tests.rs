@@ -79,6 +79,7 @@ async fn every_route_but_the_allowlist_refuses_a_request_without_session_or_toke
         ("GET", "/networks/02:00:00:00:00:01"),
         ("GET", "/api/v1/networks"),
         ("GET", "/api/v1/sources"),
+        ("GET", "/tiles/x/x/x"),
         ("GET", "/accounts"),
         ("POST", "/accounts/tokens"),
         ("POST", "/logout"),

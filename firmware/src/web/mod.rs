@@ -19,6 +19,10 @@
 //!   `piwardrive run`), `GET /sessions`, `GET /exports`,
 //!   `GET /exports/{format}?session=N` (a download, streamed), `GET /system`,
 //!   `GET /system/{metric}.svg`
+//! - `GET /tiles/{z}/{x}/{y}` (XYZ; one raster tile of the MBTiles or PMTiles archive in
+//!   `<data_dir>/tiles/`, see [`tiles`]: 404 when the archive has no such tile or there is no
+//!   usable archive, 400 for coordinates outside the zoom's grid; any `?v=` is ignored, the map
+//!   page sets it to bust caches)
 //! - `GET /api/v1/networks?page=N&sort=first|last`, `GET /api/v1/sources`, `GET /api/v1/dashboard`,
 //!   `GET /api/v1/channels`, `GET /api/v1/system`,
 //!   `GET /api/v1/system/health`
@@ -41,6 +45,7 @@ pub(crate) mod map;
 mod pages;
 mod sources;
 mod system_page;
+mod tiles;
 
 #[cfg(test)]
 mod auth_tests;
@@ -75,15 +80,25 @@ pub struct AppState {
     history: system_page::History,
     /// Sessions, the login limiter and the configured admin password.
     auth: auth::Auth,
+    /// The offline map tiles in the data directory's `tiles/` folder.
+    tiles: tiles::Tiles,
 }
 
 impl AppState {
     pub fn new(store: Store) -> AppState {
+        // The data directory is where the store lives: the appliance's data_dir, the demo's
+        // temporary directory.
+        let data_dir = store
+            .path()
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default();
         AppState {
             store,
             sources: None,
             history: system_page::History::default(),
             auth: auth::Auth::default(),
+            tiles: tiles::Tiles::new(&data_dir),
         }
     }
 
@@ -161,6 +176,7 @@ pub fn router(state: AppState) -> Router {
         .route("/capture", get(sources::page))
         .route("/map", get(map::page))
         .route("/api/v1/track", get(map::track))
+        .route("/tiles/{z}/{x}/{y}", get(tiles::tile))
         .route("/channels", get(channels::page))
         .route("/channels/{file}", get(channels::svg))
         .route("/api/v1/channels", get(channels::api))
