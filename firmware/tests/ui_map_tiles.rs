@@ -38,9 +38,11 @@ fn sha256(bytes: &[u8]) -> String {
 async fn loaded_tiles(ui: &Ui) -> Vec<String> {
     let v = ui
         .browser
-        .js("return Array.from(document.querySelectorAll('#map img.leaflet-tile-loaded')) \
+        .js(
+            "return Array.from(document.querySelectorAll('#map img.leaflet-tile-loaded')) \
              .filter(i => i.complete && i.naturalWidth === 256 && i.naturalHeight === 256) \
-             .map(i => i.getAttribute('src'));")
+             .map(i => i.getAttribute('src'));",
+        )
         .await;
     v.as_array()
         .unwrap()
@@ -53,8 +55,10 @@ async fn loaded_tiles(ui: &Ui) -> Vec<String> {
 async fn assert_all_requests_local(ui: &Ui, what: &str) {
     let urls = ui
         .browser
-        .js("return [location.href].concat(performance.getEntriesByType('resource') \
-             .map(e => e.name));")
+        .js(
+            "return [location.href].concat(performance.getEntriesByType('resource') \
+             .map(e => e.name));",
+        )
         .await;
     let origin = ui.demo.url("/");
     let urls: Vec<&str> = urls
@@ -78,6 +82,13 @@ async fn open_map(ui: &Ui) {
         Duration::from_secs(15),
     )
     .await;
+}
+
+/// What map.js drew under the networks: "tiles" or "grid".
+async fn layer(ui: &Ui) -> Value {
+    ui.browser
+        .js("return document.querySelector('#map').dataset.layer;")
+        .await
 }
 
 /// Waits until the map shows tiles of `archive`, and checks each against the manifest: it
@@ -144,7 +155,11 @@ fn demo_data_dir(tmp: &Path) -> PathBuf {
     let dirs: Vec<PathBuf> = std::fs::read_dir(tmp)
         .unwrap()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with("piwardrive-demo-"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("piwardrive-demo-")
+        })
         .map(|e| e.path())
         .collect();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
@@ -175,16 +190,12 @@ async fn map_draws_an_archives_tiles_from_the_device_only() {
 
     // No archive: the grid, and the page says where one would go.
     open_map(&ui).await;
-    assert_eq!(
-        ui.browser
-            .js("return document.querySelector('#map').dataset.layer;")
-            .await,
-        "grid"
-    );
+    assert_eq!(layer(&ui).await, "grid");
     assert!(loaded_tiles(&ui).await.is_empty());
     let hint = ui.text("#map-tiles").await;
     assert!(
-        hint.contains("No map tiles") && hint.contains(&data_dir.join("tiles").display().to_string()),
+        hint.contains("No map tiles")
+            && hint.contains(&data_dir.join("tiles").display().to_string()),
         "{hint}"
     );
     assert_all_requests_local(&ui, "the map without tiles").await;
@@ -193,12 +204,7 @@ async fn map_draws_an_archives_tiles_from_the_device_only() {
     // A PMTiles archive copied in while the demo runs: the next load draws it.
     install(&data_dir, "raster.pmtiles");
     open_map(&ui).await;
-    assert_eq!(
-        ui.browser
-            .js("return document.querySelector('#map').dataset.layer;")
-            .await,
-        "tiles"
-    );
+    assert_eq!(layer(&ui).await, "tiles");
     let first = assert_tiles_drawn(&ui, "raster.pmtiles").await;
     println!("raster.pmtiles: tiles shown {first:?}");
     assert!(
@@ -239,12 +245,7 @@ async fn map_draws_an_archives_tiles_from_the_device_only() {
     // A vector archive: refused in words, and the grid drawn.
     install(&data_dir, "vector.pmtiles");
     open_map(&ui).await;
-    assert_eq!(
-        ui.browser
-            .js("return document.querySelector('#map').dataset.layer;")
-            .await,
-        "grid"
-    );
+    assert_eq!(layer(&ui).await, "grid");
     let problem = ui.text("#map-tiles-problem").await;
     assert!(
         problem.contains("vector.pmtiles")
@@ -254,5 +255,6 @@ async fn map_draws_an_archives_tiles_from_the_device_only() {
     assert!(loaded_tiles(&ui).await.is_empty());
     ui.browser.screenshot("map-vector-refused").await;
     assert_all_requests_local(&ui, "the map with a vector archive").await;
-    ui.assert_no_script_ran("the map with a vector archive").await;
+    ui.assert_no_script_ran("the map with a vector archive")
+        .await;
 }

@@ -30,8 +30,7 @@ pub const MAX_ZOOM: u8 = 31;
 /// URLs, so a replaced archive's tiles are fetched anew at once.
 const TILE_CACHE: &str = "private, max-age=86400";
 
-pub(crate) const VECTOR_MESSAGE: &str =
-    "it holds vector tiles: vector tiles are not supported; use a raster archive (PNG, JPEG, \
+pub(crate) const VECTOR_MESSAGE: &str = "it holds vector tiles: vector tiles are not supported; use a raster archive (PNG, JPEG, \
      WebP or AVIF tiles)";
 
 /// The image format of an archive's tiles.
@@ -399,10 +398,7 @@ impl Tiles {
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
-                return Status::Unreadable(format!(
-                    "cannot list {}: {e}",
-                    self.dir.display()
-                ));
+                return Status::Unreadable(format!("cannot list {}: {e}", self.dir.display()));
             }
         }
         names.sort();
@@ -483,10 +479,9 @@ impl Tiles {
                 Err(e) => TileAnswer::Missing(format!("the tile archive cannot be used: {e}")),
                 Ok(a) => match a.tile(c) {
                     Ok(Some(t)) => TileAnswer::Tile(t, a.metadata().format),
-                    Ok(None) => TileAnswer::Missing(format!(
-                        "no tile {c} in {}",
-                        found.path.display()
-                    )),
+                    Ok(None) => {
+                        TileAnswer::Missing(format!("no tile {c} in {}", found.path.display()))
+                    }
                     Err(e) => TileAnswer::Failed(e),
                 },
             },

@@ -61,7 +61,9 @@ impl MbTiles {
                     "SELECT name, value FROM metadata WHERE name IN \
                      ('name', 'format', 'bounds', 'minzoom', 'maxzoom', 'attribution')",
                 )
-                .map_err(sql("reading its metadata table (is it an MBTiles archive?)"))?;
+                .map_err(sql(
+                    "reading its metadata table (is it an MBTiles archive?)",
+                ))?;
             let rows = stmt
                 .query_map([], |r| Ok((as_text(r.get_ref(0)?), as_text(r.get_ref(1)?))))
                 .map_err(sql("reading its metadata table"))?;
@@ -198,15 +200,23 @@ impl MbTiles {
 /// The format of the first tile, for an archive whose metadata does not say.
 fn sniff_first_tile(path: &Path, db: &Connection) -> Result<Format, ArchiveError> {
     let head: Option<Vec<u8>> = db
-        .query_row("SELECT substr(tile_data, 1, 16) FROM tiles LIMIT 1", [], |r| {
-            Ok(match r.get_ref(0)? {
-                ValueRef::Blob(b) | ValueRef::Text(b) => Some(b.to_vec()),
-                _ => None,
-            })
-        })
+        .query_row(
+            "SELECT substr(tile_data, 1, 16) FROM tiles LIMIT 1",
+            [],
+            |r| {
+                Ok(match r.get_ref(0)? {
+                    ValueRef::Blob(b) | ValueRef::Text(b) => Some(b.to_vec()),
+                    _ => None,
+                })
+            },
+        )
         .optional()
         .map_err(|e| {
-            ArchiveError::new(path, ErrorKind::Corrupt, format!("reading its first tile: {e}"))
+            ArchiveError::new(
+                path,
+                ErrorKind::Corrupt,
+                format!("reading its first tile: {e}"),
+            )
         })?
         .flatten();
     let head = head.unwrap_or_default();

