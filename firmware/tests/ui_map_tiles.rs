@@ -91,6 +91,13 @@ async fn layer(ui: &Ui) -> Value {
         .await
 }
 
+/// Whether map.js draws the grid now: "shown" or "hidden".
+async fn grid(ui: &Ui) -> Value {
+    ui.browser
+        .js("return document.querySelector('#map').dataset.grid;")
+        .await
+}
+
 /// Waits until the map shows tiles of `archive`, and checks each against the manifest: it
 /// must be the bytes the Python readers returned for its z/x/y (fetched again here, as the
 /// browser fetched it).
@@ -191,6 +198,7 @@ async fn map_draws_an_archives_tiles_from_the_device_only() {
     // No archive: the grid, and the page says where one would go.
     open_map(&ui).await;
     assert_eq!(layer(&ui).await, "grid");
+    assert_eq!(grid(&ui).await, "shown");
     assert!(loaded_tiles(&ui).await.is_empty());
     let hint = ui.text("#map-tiles").await;
     assert!(
@@ -230,6 +238,19 @@ async fn map_draws_an_archives_tiles_from_the_device_only() {
             == Value::Bool(true)
     );
     ui.browser.screenshot("map-tiles").await;
+    // The first view stays within the tiles' reach (the archive's deepest level, 3, enlarged
+    // at most four levels), so no grid; zoomed in past that, the grid takes over.
+    assert_eq!(grid(&ui).await, "hidden");
+    for _ in 0..8 {
+        ui.click(".leaflet-control-zoom-in").await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    }
+    ui.wait_js(
+        "return document.querySelector('#map').dataset.grid === 'shown';",
+        Duration::from_secs(10),
+    )
+    .await;
+    ui.browser.screenshot("map-tiles-zoomed-past").await;
     assert_all_requests_local(&ui, "the map with raster.pmtiles").await;
     ui.assert_no_script_ran("the map with raster.pmtiles").await;
 
