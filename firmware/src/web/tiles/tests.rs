@@ -687,7 +687,17 @@ async fn without_a_usable_archive_the_map_page_shows_the_grid_and_says_why() {
 #[tokio::test]
 async fn with_an_archive_the_map_page_hands_its_layer_to_map_js() {
     let f = with_archives(&["raster.pmtiles"]);
+    // A macOS companion file sorts first but is no archive: skipped.
+    std::fs::write(
+        data_dir(&f).join(TILES_DIR).join("._raster.pmtiles"),
+        b"\x00\x05\x16\x07 AppleDouble",
+    )
+    .unwrap();
     let html = get_ok(&f, "/map").await;
+    assert!(
+        !html.contains("._raster") && !html.contains("map-tiles-ignored"),
+        "{html}"
+    );
     let v = {
         let before = "data-tiles=\"/tiles/{z}/{x}/{y}?v=";
         let at = html.find(before).expect(&html) + before.len();
