@@ -1,6 +1,9 @@
-// The map page: networks and the GPS track on Leaflet, offline. No tiles yet: the map is a
-// plain Web Mercator grid (graticule) with a scale bar. Everything from the air reaches the
-// page as text nodes (textContent), never as HTML.
+// The map page: networks and the GPS track on Leaflet, offline. With a tile archive on the
+// device (the page's data-tiles), a tile layer from /tiles/ with the archive's zoom range,
+// bounds and attribution; without one (or outside its zoom range), a plain Web Mercator grid
+// (graticule). A scale bar either way. Everything from the air reaches the page as text nodes
+// (textContent), never as HTML, and the archive's attribution is escaped before Leaflet sees
+// it.
 "use strict";
 (function () {
   var el = document.getElementById("map");
@@ -8,15 +11,58 @@
   var status = document.getElementById("map-status");
   function say(text) { if (status) { status.textContent = text; } }
 
-  var map = L.map(el, { preferCanvas: true, worldCopyJump: true, attributionControl: false });
-  map.setView([20, 0], 2);
+  // maxZoom set here: otherwise Leaflet stops at the tile layer's deepest level.
+  var map = L.map(el, { preferCanvas: true, worldCopyJump: true, attributionControl: false, maxZoom: 19 });
   L.control.scale({ imperial: false }).addTo(map);
 
+  function escapeHtml(s) {
+    var d = document.createElement("div");
+    d.textContent = s;
+    return d.innerHTML;
+  }
+  // "west,south,east,north" -> LatLngBounds, or null.
+  function parseBounds(s) {
+    var v = (s || "").split(",").map(Number);
+    if (v.length !== 4 || v.some(isNaN)) { return null; }
+    return L.latLngBounds([v[1], v[0]], [v[3], v[2]]);
+  }
+
+  // With tiles: Leaflet enlarges the archive's deepest level up to OVERZOOM levels closer in
+  // (16x; more, and the browser stops drawing the giant images). Outside the tiles' zoom
+  // range the grid is drawn instead.
+  var OVERZOOM = 4;
+  var tiles = null;
+  var tileBounds = null;
+  if (el.dataset.tiles) {
+    tiles = { min: Number(el.dataset.minzoom), max: Math.min(19, Number(el.dataset.maxzoom) + OVERZOOM) };
+    tileBounds = parseBounds(el.dataset.bounds);
+    var opts = {
+      minZoom: tiles.min,
+      maxNativeZoom: Number(el.dataset.maxzoom),
+      maxZoom: tiles.max,
+      // No requests for tiles the archive cannot have.
+      noWrap: true
+    };
+    if (tileBounds) { opts.bounds = tileBounds; }
+    L.tileLayer(el.dataset.tiles, opts).addTo(map);
+    if (el.dataset.attribution) {
+      // No prefix: Leaflet's own is a link off the device.
+      L.control.attribution({ prefix: false }).addAttribution(escapeHtml(el.dataset.attribution)).addTo(map);
+    }
+    el.dataset.layer = "tiles";
+  } else {
+    el.dataset.layer = "grid";
+  }
+
   // Graticule: lines every `step` degrees, the step chosen so about 4-10 lines cross the view.
-  var grid = L.layerGroup().addTo(map);
   var STEPS = [30, 10, 5, 2, 1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001, 0.0005, 0.0002, 0.0001];
+  var grid = L.layerGroup().addTo(map);
   function drawGrid() {
     grid.clearLayers();
+    var z = map.getZoom();
+    var shown = !tiles || z < tiles.min || z > tiles.max;
+    el.dataset.grid = shown ? "shown" : "hidden";
+    if (!shown) { return; }
     var b = map.getBounds();
     var span = Math.max(b.getEast() - b.getWest(), b.getNorth() - b.getSouth());
     var step = STEPS[STEPS.length - 1];
@@ -31,7 +77,7 @@
     }
   }
   map.on("moveend", drawGrid);
-  drawGrid();
+  if (tileBounds) { map.fitBounds(tileBounds); } else { map.setView([20, 0], 2); }
 
   var COLORS = { OPEN: "#cf222e", WEP: "#cf222e", WPA: "#bf8700" };
   function colorFor(security) {
@@ -84,7 +130,9 @@
     }
   });
   Promise.all([nets, track]).then(function () {
-    if (bounds.isValid()) { map.fitBounds(bounds, { padding: [20, 20], maxZoom: 18 }); }
+    // With tiles, the first view stays where they are drawn (closer in is the grid).
+    var fitZoom = tiles ? Math.min(18, tiles.max) : 18;
+    if (bounds.isValid()) { map.fitBounds(bounds, { padding: [20, 20], maxZoom: fitZoom }); }
     say(count + " network" + (count === 1 ? "" : "s") + " with a position");
     el.dataset.loaded = String(count);
   }).catch(function (e) { say("Could not load the map data: " + e.message); });

@@ -96,6 +96,7 @@ async fn every_route_but_the_allowlist_refuses_a_request_without_session_or_toke
         ("GET", "/api/v1/map/networks"),
         ("GET", "/api/v1/system/history"),
         ("GET", "/api/v1/openapi.json"),
+        ("GET", "/tiles/x/x/x"),
         ("GET", "/accounts"),
         ("POST", "/accounts/tokens"),
         ("POST", "/logout"),

@@ -1,4 +1,8 @@
-//! The map page (vendored Leaflet, offline: networks and the GPS track over a plain projected grid with a scale bar) and the track as GeoJSON.
+//! The map page (vendored Leaflet, offline: networks and the GPS track over the user's raster tiles, or over a plain projected grid with a scale bar) and the track as GeoJSON.
+//!
+//! The tiles come from the archive in `<data_dir>/tiles/` (see [`super::tiles`]); the page
+//! hands map.js the tile URL, zoom range, bounds and attribution in data attributes, and says
+//! in words which archive is drawn, or why none is.
 //!
 //! The networks come from the GeoJSON export (`/exports/geojson`), the track from
 //! `/api/v1/track`, thinned to at most [`TRACK_POINTS`] points by keeping every n-th one so a
@@ -15,6 +19,7 @@ use serde::Deserialize;
 use super::assets::URLS;
 use super::auth::Ctx;
 use super::pages::Layout;
+use super::tiles::TilesView;
 use super::{AppState, WebError};
 
 /// Most points `/api/v1/track` returns.
@@ -27,15 +32,22 @@ struct MapPage {
     leaflet_js: &'static str,
     leaflet_css: &'static str,
     map_js: &'static str,
+    tiles: TilesView,
 }
 
 /// `GET /map`.
-pub async fn page(ctx: Ctx) -> Result<Response, WebError> {
+pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
+    // Listing the tile folder and opening an archive read the card: off the async workers.
+    let tiles = state.tiles.clone();
+    let tiles = tokio::task::spawn_blocking(move || TilesView::read(&tiles))
+        .await
+        .map_err(|e| WebError::Internal(format!("tile folder task failed: {e}")))?;
     let page = MapPage {
         layout: Layout::new("/map", &ctx),
         leaflet_js: &URLS.leaflet_js,
         leaflet_css: &URLS.leaflet_css,
         map_js: &URLS.map_js,
+        tiles,
     };
     Ok(Html(page.render()?).into_response())
 }

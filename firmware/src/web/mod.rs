@@ -19,6 +19,10 @@
 //!   `piwardrive run`), `GET /sessions`, `GET /exports`,
 //!   `GET /exports/{format}?session=N` (a download, streamed), `GET /system`,
 //!   `GET /system/{metric}.svg`
+//! - `GET /tiles/{z}/{x}/{y}` (XYZ; one raster tile of the MBTiles or PMTiles archive in
+//!   `<data_dir>/tiles/`, see [`tiles`]: 404 when the archive has no such tile or there is no
+//!   usable archive, 400 for coordinates outside the zoom's grid; any `?v=` is ignored, the map
+//!   page sets it to bust caches)
 //! - the JSON API (see [`api`]; every path is described in `openapi.json`, served at
 //!   `GET /api/v1/openapi.json`): `GET /api/v1/dashboard`,
 //!   `GET /api/v1/networks?page=N&sort=&q=&band=&sec=&hidden=&session=` (the list's filters),
@@ -52,6 +56,7 @@ mod pages;
 mod settings;
 mod sources;
 mod system_page;
+mod tiles;
 
 #[cfg(test)]
 mod auth_tests;
@@ -92,6 +97,8 @@ pub struct AppState {
     writer: Option<crate::store::WriterStatus>,
     /// The settings page's layers and live handles.
     settings: settings::SettingsState,
+    /// The offline map tiles in the data directory's `tiles/` folder.
+    tiles: tiles::Tiles,
 }
 
 impl AppState {
@@ -110,6 +117,7 @@ impl AppState {
             auth: auth::Auth::default(),
             writer: None,
             settings: SettingsState::for_demo(&dir),
+            tiles: tiles::Tiles::new(&dir),
         }
     }
 
@@ -199,6 +207,7 @@ pub fn router(state: AppState) -> Router {
         .route("/capture", get(sources::page))
         .route("/map", get(map::page))
         .route("/api/v1/track", get(map::track))
+        .route("/tiles/{z}/{x}/{y}", get(tiles::tile))
         .route("/channels", get(channels::page))
         .route("/channels/{file}", get(channels::svg))
         .route("/api/v1/channels", get(channels::api))
