@@ -469,10 +469,10 @@ impl Server {
         let server = Server { child, addr, log };
         let t = Instant::now();
         loop {
-            if let Ok(r) = server.get("/api/v1/system/health", &[]) {
-                if r.status == 200 {
-                    break;
-                }
+            if let Ok(r) = server.get("/api/v1/system/health", &[])
+                && r.status == 200
+            {
+                break;
             }
             assert!(
                 t.elapsed() < Duration::from_secs(120),

@@ -205,7 +205,7 @@ mod tests {
             country: None,
             mesh_id: None,
             ibss: false,
-            first_seen: first_seen,
+            first_seen,
             last_seen: first_seen + 10,
             beacons: 1,
             probe_responses: 0,

@@ -560,12 +560,12 @@ mod tests {
     fn varied_ap(i: u64, round: u64) -> ApRecord {
         use crate::model::{Phy, Security, SsidSeen};
         let ssid = SSIDS[((i + round) % SSIDS.len() as u64) as usize].to_vec();
-        let hidden = (i + round) % 11 == 0;
+        let hidden = (i + round).is_multiple_of(11);
         let t0 = 1_795_737_600_000_000i64;
         ApRecord {
             // A spread of BSSIDs, some with letters in every octet.
             bssid: MacAddr::from_u64(0x02ab_cd00_0000 + i * 0x0001_0203),
-            ssid: (!hidden || i % 2 == 0).then(|| ssid.clone()),
+            ssid: (!hidden || i.is_multiple_of(2)).then(|| ssid.clone()),
             ssid_history: vec![SsidSeen {
                 ssid,
                 count: 1,
@@ -581,7 +581,7 @@ mod tests {
             phy: Phy::N,
             heard_channels: vec![6],
             security: Security {
-                privacy: i % 5 != 0,
+                privacy: !i.is_multiple_of(5),
                 wpa: i % 6 == 1,
                 rsn_akms: [0, 1 << 2, (1 << 2) | (1 << 8), 1 << 8, 1 << 18, 1 << 1]
                     [((i + round) % 6) as usize],
@@ -597,7 +597,7 @@ mod tests {
             beacons: 1,
             probe_responses: 0,
             data_frames: 0,
-            best_signal_dbm: (i % 9 != 0).then(|| -30 - ((i + round) % 20) as i8),
+            best_signal_dbm: (!i.is_multiple_of(9)).then(|| -30 - ((i + round) % 20) as i8),
             best_fix: None,
             best_fix_signal_dbm: None,
             position: None,
