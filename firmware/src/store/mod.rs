@@ -30,6 +30,7 @@ use crate::model::{ApRecord, ClientRecord, Fix, Observation, SessionRecord};
 use piwardrive_dot11::MacAddr;
 
 pub use error::StoreError;
+pub use query::{ApRow, ApRows, page_of};
 pub use read::{ApLookup, Snapshot, TimeRange};
 pub use schema::SCHEMA_VERSION;
 pub use writer::{Reserve, StoreWriter, WriterStats, WriterStatus, WriterStatusSnapshot};
@@ -62,6 +63,8 @@ struct Inner {
     db: redb::Database,
     path: PathBuf,
     device_id: [u8; 16],
+    /// The network list's rows, built on first use and kept current by the writer.
+    ap_rows: query::ApRowsCache,
 }
 
 /// How far a named input (e.g. a capture file) has been ingested, committed in the same
@@ -243,6 +246,7 @@ impl Store {
                 db,
                 path: path.to_path_buf(),
                 device_id: prepared.device_id,
+                ap_rows: Default::default(),
             }),
         })
     }

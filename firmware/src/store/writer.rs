@@ -406,6 +406,10 @@ fn run(store: Store, rx: Receiver<Msg>, status: Arc<StatusInner>, reserve: Reser
         };
         match result {
             Ok(()) => {
+                // Committed: the network list's rows follow before anyone is told.
+                if batches.iter().any(|b| !b.aps.is_empty()) {
+                    store.ap_rows_committed(batches.iter().flat_map(|b| &b.aps));
+                }
                 status.batches.fetch_add(n, Ordering::Relaxed);
                 if batches.iter().any(|b| !b.is_empty()) {
                     status.commits.fetch_add(1, Ordering::Relaxed);

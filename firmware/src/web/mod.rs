@@ -247,7 +247,12 @@ pub fn router(state: AppState) -> Router {
         // gzip for clients that take it (pages, JSON, SVG, CSS, downloads). tower-http's
         // default predicate leaves out server-sent events, images and tiny bodies, and a
         // response that is already encoded (the vendored .gz assets) passes untouched.
-        .layer(tower_http::compression::CompressionLayer::new())
+        // The fastest level: compression is CPU spent on every request, and level 1 makes
+        // a list page about 0.9 KB larger than the default level (docs/benchmarks.md).
+        .layer(
+            tower_http::compression::CompressionLayer::new()
+                .quality(tower_http::CompressionLevel::Fastest),
+        )
         .with_state(state)
 }
 
