@@ -1,0 +1,368 @@
+//! The replicated state of one node (device or hub) and the operations a sync round needs.
+
+use crate::batch::{Batch, MAX_BATCH_OBS};
+use crate::edits::{EditError, Edits, EditsClock, EditsDelta, Zone};
+use crate::have::Have;
+use crate::ids::{DeviceId, Mac};
+use crate::network::NetworkSummary;
+use crate::obs::{Observation, TimeUs};
+use crate::protocol::{Ack, Hello, MAX_NET_ENTRIES, NetBatch};
+use crate::ranges::RangeSet;
+use std::collections::BTreeMap;
+
+/// How much one call may produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Observations per batch (at most [`MAX_BATCH_OBS`]).
+    pub observations_per_batch: usize,
+    /// Network summaries per batch (at most [`MAX_NET_ENTRIES`]).
+    pub networks_per_batch: usize,
+    /// Batches per call; the caller asks again after the acknowledgements.
+    pub batches: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            observations_per_batch: 2048,
+            networks_per_batch: 512,
+            batches: 8,
+        }
+    }
+}
+
+impl Limits {
+    fn clamped(self) -> Limits {
+        Limits {
+            observations_per_batch: self.observations_per_batch.clamp(1, MAX_BATCH_OBS),
+            networks_per_batch: self.networks_per_batch.clamp(1, MAX_NET_ENTRIES),
+            batches: self.batches.max(1),
+        }
+    }
+}
+
+/// An observation this node cannot record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    #[error("seq 0 is not a sequence number (they start at 1)")]
+    SeqZero,
+    #[error("seq {0} is already recorded with other values: a seq is never reused")]
+    Conflict(u64),
+    #[error("observation seq {0}: its fix is out of range")]
+    BadFix(u64),
+}
+
+/// A network's summary and the stamp of its last change in this node's stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct NetEntry {
+    summary: NetworkSummary,
+    stamp: u64,
+}
+
+/// The replicated state of one node.
+///
+/// - observations: a grow-only set keyed by `(device, seq)`, with its exact [`Have`];
+/// - network summaries: a map of lattices keyed by BSSID, each change stamped in this node's
+///   stream of summary updates, and a [`Have`] of the streams merged from others;
+/// - user edits ([`Edits`]).
+///
+/// Nothing here does I/O or reads a clock: time comes in as a value.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    id: DeviceId,
+    observations: BTreeMap<DeviceId, BTreeMap<u64, Observation>>,
+    /// The keys of `observations`, kept alongside so that a `Hello` costs nothing to build
+    /// (deriving it is a walk over every observation held).
+    have: Have,
+    /// Observations that arrived under a key already held with other values (a device that
+    /// reused a seq after losing its store); the smaller value is kept on every node.
+    conflicts: u64,
+    networks: BTreeMap<Mac, NetEntry>,
+    /// Live stamps of this node's stream: stamp → network.
+    stamps: BTreeMap<u64, Mac>,
+    next_stamp: u64,
+    /// The stream entries merged from other nodes.
+    networks_have: Have,
+    edits: Edits,
+}
+
+impl Replica {
+    pub fn new(id: DeviceId) -> Replica {
+        Replica {
+            id,
+            observations: BTreeMap::new(),
+            have: Have::new(),
+            conflicts: 0,
+            networks: BTreeMap::new(),
+            stamps: BTreeMap::new(),
+            next_stamp: 1,
+            networks_have: Have::new(),
+            edits: Edits::new(),
+        }
+    }
+
+    pub fn id(&self) -> DeviceId {
+        self.id
+    }
+
+    /// Records one of this node's own observations (from the tracker). Recording the same
+    /// observation again is a no-op that returns `Ok(false)`.
+    pub fn record(&mut self, obs: Observation) -> Result<bool, RecordError> {
+        if obs.seq == 0 {
+            return Err(RecordError::SeqZero);
+        }
+        if obs.fix.is_some_and(|f| !f.is_valid()) {
+            return Err(RecordError::BadFix(obs.seq));
+        }
+        let own = self.observations.entry(self.id).or_default();
+        match own.get(&obs.seq) {
+            Some(held) if *held == obs => Ok(false),
+            Some(_) => Err(RecordError::Conflict(obs.seq)),
+            None => {
+                self.have.insert(self.id, obs.seq);
+                own.insert(obs.seq, obs);
+                Ok(true)
+            }
+        }
+    }
+
+    /// Merges what this node learnt about a network; returns whether its summary changed.
+    pub fn update_network(&mut self, bssid: Mac, summary: &NetworkSummary) -> bool {
+        let stamp = self.next_stamp;
+        let changed = match self.networks.get_mut(&bssid) {
+            Some(e) => {
+                if !e.summary.join(summary) {
+                    return false;
+                }
+                self.stamps.remove(&e.stamp);
+                e.stamp = stamp;
+                true
+            }
+            None => {
+                self.networks.insert(
+                    bssid,
+                    NetEntry {
+                        summary: summary.clone(),
+                        stamp,
+                    },
+                );
+                true
+            }
+        };
+        self.stamps.insert(stamp, bssid);
+        self.next_stamp += 1;
+        changed
+    }
+
+    /// What this node has: the first message of a sync round.
+    pub fn hello(&self) -> Hello {
+        Hello {
+            node: self.id,
+            observations: self.have.clone(),
+            networks: self.networks_have.clone(),
+            edits: self.edits.clock(),
+        }
+    }
+
+    /// The observation batches a peer that has `peer` lacks, oldest first, within `limits`.
+    /// Each batch holds one device's observations; they need not be contiguous.
+    pub fn batches_for(&self, peer: &Have, limits: Limits) -> Vec<Batch> {
+        let limits = limits.clamped();
+        let mut out = Vec::new();
+        for (dev, obs) in &self.observations {
+            let Some((&last, _)) = obs.last_key_value() else {
+                continue;
+            };
+            let mut cur: Vec<Observation> = Vec::new();
+            for gap in peer.missing(dev, last) {
+                for o in obs.range(gap).map(|(_, o)| o) {
+                    cur.push(o.clone());
+                    if cur.len() == limits.observations_per_batch {
+                        out.push(
+                            Batch::new(*dev, std::mem::take(&mut cur))
+                                .expect("held observations are valid"),
+                        );
+                        if out.len() == limits.batches {
+                            return out;
+                        }
+                    }
+                }
+            }
+            if !cur.is_empty() {
+                out.push(Batch::new(*dev, cur).expect("held observations are valid"));
+                if out.len() == limits.batches {
+                    return out;
+                }
+            }
+        }
+        out
+    }
+
+    /// Adds a batch's observations (idempotent, in any order) and says what is now held.
+    pub fn apply_batch(&mut self, batch: &Batch) -> Ack {
+        let dev = batch.device();
+        let held = self.observations.entry(dev).or_default();
+        for o in batch.observations() {
+            match held.get_mut(&o.seq) {
+                None => {
+                    held.insert(o.seq, o.clone());
+                }
+                Some(h) if h == o => {}
+                Some(h) => {
+                    // A key with two values: keep the smaller on every node, whatever the
+                    // order of arrival, so replicas still agree; count it for the operator.
+                    self.conflicts += 1;
+                    if o < h {
+                        *h = o.clone();
+                    }
+                }
+            }
+        }
+        let seqs = batch.seqs();
+        self.have.insert_set(dev, &seqs);
+        Ack {
+            source: dev,
+            observations: seqs,
+            networks: RangeSet::new(),
+        }
+    }
+
+    /// The network batches of this node's stream that a peer that has `peer` lacks.
+    pub fn network_batches_for(&self, peer: &Have, limits: Limits) -> Vec<NetBatch> {
+        let limits = limits.clamped();
+        let mut out = Vec::new();
+        let mut covers = RangeSet::new();
+        let mut entries = Vec::new();
+        for gap in peer.missing(&self.id, self.next_stamp - 1) {
+            let (mut from, to) = (*gap.start(), *gap.end());
+            for (&stamp, mac) in self.stamps.range(gap) {
+                entries.push((*mac, self.networks[mac].summary.clone()));
+                if entries.len() == limits.networks_per_batch {
+                    covers.insert_range(from, stamp);
+                    out.push(NetBatch {
+                        source: self.id,
+                        covers: std::mem::take(&mut covers),
+                        entries: std::mem::take(&mut entries),
+                    });
+                    if out.len() == limits.batches {
+                        return out;
+                    }
+                    from = stamp + 1;
+                }
+            }
+            // The rest of the gap: the stamps in it were replaced by later ones.
+            covers.insert_range(from, to);
+        }
+        if !covers.is_empty() {
+            out.push(NetBatch {
+                source: self.id,
+                covers,
+                entries,
+            });
+        }
+        out
+    }
+
+    /// Merges a network batch (idempotent, in any order) and says what is now held.
+    pub fn apply_network_batch(&mut self, batch: &NetBatch) -> Ack {
+        for (mac, s) in &batch.entries {
+            self.update_network(*mac, s);
+        }
+        self.networks_have.insert_set(batch.source, &batch.covers);
+        Ack {
+            source: batch.source,
+            observations: RangeSet::new(),
+            networks: batch.covers.clone(),
+        }
+    }
+
+    /// The edits a peer whose clocks are `peer` lacks.
+    pub fn edits_for(&self, peer: &EditsClock) -> Option<EditsDelta> {
+        self.edits.delta_for(peer)
+    }
+
+    /// Merges edits from a peer, after checking them.
+    pub fn merge_edits(&mut self, delta: EditsDelta) -> Result<(), EditError> {
+        delta.validate()?;
+        self.edits.merge_delta(delta);
+        Ok(())
+    }
+
+    pub fn set_label(&mut self, bssid: Mac, text: &str, now_us: TimeUs) -> Result<(), EditError> {
+        self.edits.set_label(self.id, bssid, text, now_us)
+    }
+
+    pub fn set_note(&mut self, bssid: Mac, text: &str, now_us: TimeUs) -> Result<(), EditError> {
+        self.edits.set_note(self.id, bssid, text, now_us)
+    }
+
+    pub fn ignore(&mut self, bssid: Mac) {
+        self.edits.ignore(self.id, bssid);
+    }
+
+    pub fn unignore(&mut self, bssid: Mac) {
+        self.edits.unignore(bssid);
+    }
+
+    pub fn add_zone(&mut self, zone: Zone) -> Result<(), EditError> {
+        self.edits.add_zone(self.id, zone)
+    }
+
+    pub fn remove_zone(&mut self, zone: Zone) {
+        self.edits.remove_zone(zone);
+    }
+
+    pub fn edits(&self) -> &Edits {
+        &self.edits
+    }
+
+    /// The observations held of one device, by seq.
+    pub fn observations(&self, device: &DeviceId) -> impl Iterator<Item = &Observation> {
+        self.observations
+            .get(device)
+            .into_iter()
+            .flat_map(|m| m.values())
+    }
+
+    /// The devices this node holds observations of.
+    pub fn devices(&self) -> impl Iterator<Item = &DeviceId> {
+        self.observations.keys()
+    }
+
+    /// How many observations are held, over all devices.
+    pub fn observation_count(&self) -> usize {
+        self.observations.values().map(BTreeMap::len).sum()
+    }
+
+    /// What this node holds of the observations (as its `Hello` says).
+    pub fn have(&self) -> &Have {
+        &self.have
+    }
+
+    /// Observations that arrived with a key already held and different values.
+    pub fn conflicts(&self) -> u64 {
+        self.conflicts
+    }
+
+    pub fn network(&self, bssid: &Mac) -> Option<&NetworkSummary> {
+        self.networks.get(bssid).map(|e| &e.summary)
+    }
+
+    pub fn networks(&self) -> impl Iterator<Item = (&Mac, &NetworkSummary)> {
+        self.networks.iter().map(|(m, e)| (m, &e.summary))
+    }
+
+    /// A 64-bit FNV-1a digest of the replicated state (observations, network summaries,
+    /// edits; not the stream stamps, which are this node's own bookkeeping). Two replicas
+    /// with the same state have the same digest on every platform; it is for tests and
+    /// diagnostics, not security.
+    pub fn digest(&self) -> u64 {
+        let summaries: Vec<(&Mac, &NetworkSummary)> = self.networks().collect();
+        let mut bytes = postcard::to_stdvec(&(&self.observations, summaries))
+            .expect("serialising to a Vec cannot fail");
+        bytes.extend(self.edits.canonical_bytes());
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
+    }
+}
