@@ -61,16 +61,10 @@ pub enum EditError {
     BadZone(Zone),
 }
 
-/// The clocks that say which edits a node has seen; sent in every `Hello`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct EditsClock {
-    /// Per actor, the highest register write (label or note) whose effect this node has.
-    pub registers: VClock<DeviceId>,
-    /// The ignored-networks OR-set's own clock.
-    pub ignored: VClock<DeviceId>,
-    /// The home-zones OR-set's own clock.
-    pub zones: VClock<DeviceId>,
-}
+/// Which edits a node has the effect of: per actor, the highest edit counter (every edit,
+/// label, note, ignore, unignore, zone added or removed, takes the actor's next counter).
+/// Sent in every `Hello`.
+pub type EditsClock = VClock<DeviceId>;
 
 /// All user edits one node knows.
 ///
@@ -84,26 +78,31 @@ pub struct Edits {
     labels: BTreeMap<Mac, Register>,
     notes: BTreeMap<Mac, Register>,
     ignored: Orswot<Mac, DeviceId>,
+    /// The edits (dots of `clock`) that went into `ignored`. The OR-set's own clock is not
+    /// enough to tell a peer it lacks something: a remove takes no dot in it.
+    ignored_ops: VClock<DeviceId>,
     zones: Orswot<Zone, DeviceId>,
-    /// Register writes seen (see [`EditsClock::registers`]).
-    clock: VClock<DeviceId>,
+    /// The edits that went into `zones`.
+    zones_ops: VClock<DeviceId>,
+    /// Every edit this node has the effect of.
+    clock: EditsClock,
 }
 
 /// The edits a peer lacks, given the [`EditsClock`] it last sent.
 ///
-/// Registers are sent one by one (only those the peer's clock does not cover); each OR-set
-/// is sent whole when its clock is not below the peer's: they hold a few entries, and crdts'
-/// `Orswot` merges whole states.
+/// Registers are sent one by one (only those whose write the peer's clock does not cover);
+/// each OR-set is sent whole, with the edits that went into it, when one of those edits is
+/// not covered: the sets hold a few entries, and crdts' `Orswot` merges whole states.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditsDelta {
-    /// The register clock of the receiver that this delta was computed against.
-    pub basis: VClock<DeviceId>,
-    /// The sender's register clock.
-    pub clock: VClock<DeviceId>,
+    /// The clock of the receiver that this delta was computed against.
+    pub basis: EditsClock,
+    /// The sender's clock.
+    pub clock: EditsClock,
     pub labels: Vec<(Mac, Register)>,
     pub notes: Vec<(Mac, Register)>,
-    pub ignored: Option<Orswot<Mac, DeviceId>>,
-    pub zones: Option<Orswot<Zone, DeviceId>>,
+    pub ignored: Option<(Orswot<Mac, DeviceId>, VClock<DeviceId>)>,
+    pub zones: Option<(Orswot<Zone, DeviceId>, VClock<DeviceId>)>,
 }
 
 impl EditsDelta {
@@ -115,7 +114,7 @@ impl EditsDelta {
         for (_, r) in &self.notes {
             check_len("note", &r.val, MAX_NOTE_LEN)?;
         }
-        if let Some(z) = &self.zones {
+        if let Some((z, _)) = &self.zones {
             if let Some(bad) = z.read().val.into_iter().find(|z| !z.is_valid()) {
                 return Err(EditError::BadZone(bad));
             }
@@ -188,12 +187,8 @@ impl Edits {
         v
     }
 
-    pub fn clock(&self) -> EditsClock {
-        EditsClock {
-            registers: self.clock.clone(),
-            ignored: self.ignored.clock(),
-            zones: self.zones.clock(),
-        }
+    pub fn clock(&self) -> &EditsClock {
+        &self.clock
     }
 
     /// Writes `text` as `actor` at `now_us`. The write's time is at least one microsecond
@@ -247,56 +242,62 @@ impl Edits {
         Ok(())
     }
 
+    /// Counts one edit by `actor` into the clock and into `ops`.
+    fn tick(clock: &mut EditsClock, ops: &mut VClock<DeviceId>, actor: DeviceId) {
+        let dot = clock.inc(actor);
+        ops.apply(dot.clone());
+        clock.apply(dot);
+    }
+
     pub fn ignore(&mut self, actor: DeviceId, mac: Mac) {
-        let op = self
-            .ignored
-            .add(mac, self.ignored.read_ctx().derive_add_ctx(actor));
-        self.ignored.apply(op);
+        let ctx = self.ignored.read_ctx().derive_add_ctx(actor);
+        self.ignored.apply(self.ignored.add(mac, ctx));
+        Self::tick(&mut self.clock, &mut self.ignored_ops, actor);
     }
 
     /// Stops ignoring a network (every "ignore" of it this node has seen).
-    pub fn unignore(&mut self, mac: Mac) {
-        let op = self
-            .ignored
-            .rm(mac, self.ignored.contains(&mac).derive_rm_ctx());
-        self.ignored.apply(op);
+    pub fn unignore(&mut self, actor: DeviceId, mac: Mac) {
+        let ctx = self.ignored.contains(&mac).derive_rm_ctx();
+        self.ignored.apply(self.ignored.rm(mac, ctx));
+        Self::tick(&mut self.clock, &mut self.ignored_ops, actor);
     }
 
     pub fn add_zone(&mut self, actor: DeviceId, zone: Zone) -> Result<(), EditError> {
         if !zone.is_valid() {
             return Err(EditError::BadZone(zone));
         }
-        let op = self
-            .zones
-            .add(zone, self.zones.read_ctx().derive_add_ctx(actor));
-        self.zones.apply(op);
+        let ctx = self.zones.read_ctx().derive_add_ctx(actor);
+        self.zones.apply(self.zones.add(zone, ctx));
+        Self::tick(&mut self.clock, &mut self.zones_ops, actor);
         Ok(())
     }
 
-    pub fn remove_zone(&mut self, zone: Zone) {
-        let op = self
-            .zones
-            .rm(zone, self.zones.contains(&zone).derive_rm_ctx());
-        self.zones.apply(op);
+    /// Removes a home zone (every addition of it this node has seen).
+    pub fn remove_zone(&mut self, actor: DeviceId, zone: Zone) {
+        let ctx = self.zones.contains(&zone).derive_rm_ctx();
+        self.zones.apply(self.zones.rm(zone, ctx));
+        Self::tick(&mut self.clock, &mut self.zones_ops, actor);
     }
 
-    /// What a peer whose clocks are `peer` lacks; `None` when it lacks nothing.
+    /// What a peer whose clock is `peer` lacks; `None` when it lacks nothing.
     pub fn delta_for(&self, peer: &EditsClock) -> Option<EditsDelta> {
         let missing = |map: &BTreeMap<Mac, Register>| -> Vec<(Mac, Register)> {
             map.iter()
-                .filter(|(_, r)| peer.registers.get(&r.marker.actor) < r.marker.counter)
+                .filter(|(_, r)| peer.get(&r.marker.actor) < r.marker.counter)
                 .map(|(m, r)| (*m, r.clone()))
                 .collect()
         };
         let delta = EditsDelta {
-            basis: peer.registers.clone(),
+            basis: peer.clone(),
             clock: self.clock.clone(),
             labels: missing(&self.labels),
             notes: missing(&self.notes),
-            ignored: (!(self.ignored.clock() <= peer.ignored)).then(|| self.ignored.clone()),
-            zones: (!(self.zones.clock() <= peer.zones)).then(|| self.zones.clone()),
+            ignored: (!(self.ignored_ops <= *peer))
+                .then(|| (self.ignored.clone(), self.ignored_ops.clone())),
+            zones: (!(self.zones_ops <= *peer))
+                .then(|| (self.zones.clone(), self.zones_ops.clone())),
         };
-        let clock_news = !(self.clock <= peer.registers);
+        let clock_news = !(self.clock <= *peer);
         let empty = delta.labels.is_empty()
             && delta.notes.is_empty()
             && delta.ignored.is_none()
@@ -307,19 +308,21 @@ impl Edits {
 
     /// Merges what a peer sent (any number of times, in any order).
     ///
-    /// The sender's register clock is taken over only when this node's clock has reached the
-    /// delta's basis: then the delta held every register write the sender had that this node
-    /// lacked, so after merging, this node has the effect of every write the sender's clock
-    /// covers. Otherwise (a delta computed against some other clock) the registers are merged
-    /// and the clock is left alone, which only means they may be sent again.
+    /// The sender's clock is taken over only when this node's clock has reached the delta's
+    /// basis: then the delta held every edit the sender had that this node lacked, so after
+    /// merging, this node has the effect of every edit the sender's clock covers. Otherwise
+    /// (a delta computed against some other clock) the edits are merged and the clock is left
+    /// alone, which only means they may be sent again.
     pub fn merge_delta(&mut self, delta: EditsDelta) {
         merge_registers(&mut self.labels, delta.labels);
         merge_registers(&mut self.notes, delta.notes);
-        if let Some(o) = delta.ignored {
-            self.ignored.merge(o);
+        if let Some((set, ops)) = delta.ignored {
+            self.ignored.merge(set);
+            self.ignored_ops.merge(ops);
         }
-        if let Some(o) = delta.zones {
-            self.zones.merge(o);
+        if let Some((set, ops)) = delta.zones {
+            self.zones.merge(set);
+            self.zones_ops.merge(ops);
         }
         if self.clock >= delta.basis {
             self.clock.merge(delta.clock);
@@ -341,7 +344,8 @@ impl Edits {
                 .collect();
             postcard::to_stdvec(&(s.clock(), witnesses)).expect("serialising to a Vec cannot fail")
         }
-        let mut out = postcard::to_stdvec(&(&self.labels, &self.notes, &self.clock))
+        let ops = (&self.clock, &self.ignored_ops, &self.zones_ops);
+        let mut out = postcard::to_stdvec(&(&self.labels, &self.notes, ops))
             .expect("serialising to a Vec cannot fail");
         out.extend(orswot(&self.ignored));
         out.extend(orswot(&self.zones));
@@ -361,7 +365,9 @@ impl CvRDT for Edits {
         merge_registers(&mut self.labels, other.labels);
         merge_registers(&mut self.notes, other.notes);
         self.ignored.merge(other.ignored);
+        self.ignored_ops.merge(other.ignored_ops);
         self.zones.merge(other.zones);
+        self.zones_ops.merge(other.zones_ops);
         self.clock.merge(other.clock);
     }
 }

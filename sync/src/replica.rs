@@ -160,7 +160,7 @@ impl Replica {
             node: self.id,
             observations: self.have.clone(),
             networks: self.networks_have.clone(),
-            edits: self.edits.clock(),
+            edits: self.edits.clock().clone(),
         }
     }
 
@@ -301,7 +301,7 @@ impl Replica {
     }
 
     pub fn unignore(&mut self, bssid: Mac) {
-        self.edits.unignore(bssid);
+        self.edits.unignore(self.id, bssid);
     }
 
     pub fn add_zone(&mut self, zone: Zone) -> Result<(), EditError> {
@@ -309,7 +309,7 @@ impl Replica {
     }
 
     pub fn remove_zone(&mut self, zone: Zone) {
-        self.edits.remove_zone(zone);
+        self.edits.remove_zone(self.id, zone);
     }
 
     pub fn edits(&self) -> &Edits {
@@ -364,5 +364,85 @@ impl Replica {
         bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
             (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::obs::Kind;
+
+    fn obs(seq: u64, signal: i8) -> Observation {
+        Observation {
+            seq,
+            session_id: 1,
+            kind: Kind::Ap,
+            mac: Mac([2, 0, 0, 0, 0, 1]),
+            time: 10,
+            signal_dbm: Some(signal),
+            channel: None,
+            freq_mhz: None,
+            fix: None,
+        }
+    }
+
+    /// Two values under one key (a device that reused a seq): wherever both meet, the same
+    /// one is kept whatever the order, and the conflict is counted.
+    #[test]
+    fn a_reused_seq_is_counted_and_resolved_the_same_everywhere() {
+        let d = DeviceId([1; 16]);
+        let x = Batch::new(d, vec![obs(1, -40), obs(2, -41)]).unwrap();
+        let y = Batch::new(d, vec![obs(2, -70)]).unwrap();
+        let mut p = Replica::new(DeviceId([8; 16]));
+        let mut q = Replica::new(DeviceId([9; 16]));
+        p.apply_batch(&x);
+        p.apply_batch(&y);
+        q.apply_batch(&y);
+        q.apply_batch(&x);
+        assert_eq!(p.digest(), q.digest());
+        assert_eq!((p.conflicts(), q.conflicts()), (1, 1));
+        assert_eq!(p.observations(&d).nth(1).unwrap().signal_dbm, Some(-70));
+        let mut own = Replica::new(d);
+        own.record(obs(1, -40)).unwrap();
+        assert_eq!(own.record(obs(1, -40)), Ok(false));
+        assert_eq!(own.record(obs(1, -50)), Err(RecordError::Conflict(1)));
+        assert_eq!(own.record(obs(0, -50)), Err(RecordError::SeqZero));
+    }
+
+    /// A network batch covers the stamps that later changes replaced, so the receiver's
+    /// summary of the stream has no holes, and a replayed old batch changes nothing.
+    #[test]
+    fn network_stream_coverage_has_no_holes() {
+        let d = DeviceId([1; 16]);
+        let mut dev = Replica::new(d);
+        let m = Mac([2, 0, 0, 0, 0, 1]);
+        let n = Mac([2, 0, 0, 0, 0, 2]);
+        dev.update_network(m, &NetworkSummary::new(d, 10, 10));
+        dev.update_network(n, &NetworkSummary::new(d, 11, 11));
+        let mut hub = Replica::new(DeviceId([9; 16]));
+        let first = dev.network_batches_for(&hub.hello().networks, Limits::default());
+        assert_eq!(first.len(), 1);
+        hub.apply_network_batch(&first[0]);
+        assert!(
+            !dev.update_network(m, &NetworkSummary::new(d, 10, 10)),
+            "no change"
+        );
+        dev.update_network(m, &NetworkSummary::new(d, 5, 20)); // stamp 3 replaces stamp 1
+        let tiny = Limits {
+            networks_per_batch: 1,
+            ..Limits::default()
+        };
+        let second = dev.network_batches_for(&hub.hello().networks, tiny);
+        assert_eq!(second.len(), 1);
+        assert_eq!(second[0].covers, RangeSet::from_range(3..=3));
+        hub.apply_network_batch(&second[0]);
+        hub.apply_network_batch(&first[0]); // an old batch, replayed
+        assert_eq!(hub.hello().networks.prefix(&d), 3);
+        assert_eq!(hub.network(&m).unwrap().first_seen(), 5);
+        assert_eq!(hub.network(&m).unwrap().last_seen(), 20);
+        assert!(
+            dev.network_batches_for(&hub.hello().networks, tiny)
+                .is_empty()
+        );
     }
 }
