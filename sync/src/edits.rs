@@ -114,13 +114,18 @@ impl EditsDelta {
         for (_, r) in &self.notes {
             check_len("note", &r.val, MAX_NOTE_LEN)?;
         }
-        if let Some((z, _)) = &self.zones {
-            if let Some(bad) = z.read().val.into_iter().find(|z| !z.is_valid()) {
-                return Err(EditError::BadZone(bad));
-            }
+        if let Some((z, _)) = &self.zones
+            && let Some(bad) = z.read().val.into_iter().find(|z| !z.is_valid())
+        {
+            return Err(EditError::BadZone(bad));
         }
         Ok(())
     }
+}
+
+/// Whether every edit `a` counts is counted by `b` too.
+fn covered(a: &VClock<DeviceId>, b: &VClock<DeviceId>) -> bool {
+    a.dots.iter().all(|(actor, n)| b.get(actor) >= *n)
 }
 
 fn check_len(what: &'static str, s: &str, limit: usize) -> Result<(), EditError> {
@@ -245,7 +250,7 @@ impl Edits {
     /// Counts one edit by `actor` into the clock and into `ops`.
     fn tick(clock: &mut EditsClock, ops: &mut VClock<DeviceId>, actor: DeviceId) {
         let dot = clock.inc(actor);
-        ops.apply(dot.clone());
+        ops.apply(dot);
         clock.apply(dot);
     }
 
@@ -292,12 +297,12 @@ impl Edits {
             clock: self.clock.clone(),
             labels: missing(&self.labels),
             notes: missing(&self.notes),
-            ignored: (!(self.ignored_ops <= *peer))
+            ignored: (!covered(&self.ignored_ops, peer))
                 .then(|| (self.ignored.clone(), self.ignored_ops.clone())),
-            zones: (!(self.zones_ops <= *peer))
+            zones: (!covered(&self.zones_ops, peer))
                 .then(|| (self.zones.clone(), self.zones_ops.clone())),
         };
-        let clock_news = !(self.clock <= *peer);
+        let clock_news = !covered(&self.clock, peer);
         let empty = delta.labels.is_empty()
             && delta.notes.is_empty()
             && delta.ignored.is_none()
@@ -324,7 +329,7 @@ impl Edits {
             self.zones.merge(set);
             self.zones_ops.merge(ops);
         }
-        if self.clock >= delta.basis {
+        if covered(&delta.basis, &self.clock) {
             self.clock.merge(delta.clock);
         }
     }

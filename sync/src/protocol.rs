@@ -72,7 +72,7 @@ pub enum Message {
     Batch(Batch),
     Networks(NetBatch),
     Ack(Ack),
-    Edits(EditsDelta),
+    Edits(Box<EditsDelta>),
 }
 
 /// The postcard form: batches travel as their own compressed bytes, decoded in a second
@@ -84,7 +84,7 @@ enum Wire {
     Batch(Vec<u8>),
     Networks(Vec<u8>),
     Ack(Ack),
-    Edits(EditsDelta),
+    Edits(Box<EditsDelta>),
 }
 
 /// A message that cannot be decoded; each names what was wrong.

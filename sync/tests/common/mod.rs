@@ -122,7 +122,12 @@ pub fn wardrive(seed: u64, networks: usize, seconds: u64, interpolate: bool) -> 
     let lon_scale = METRES_PER_DEGREE * lat0.to_radians().cos();
     // The route, one point a second.
     let mut track = Vec::with_capacity(seconds as usize + 1);
-    let (mut x, mut y, mut heading, mut speed) = (0.0f64, 0.0f64, rng.between(0.0, 6.28), 11.0);
+    let (mut x, mut y, mut heading, mut speed) = (
+        0.0f64,
+        0.0f64,
+        rng.between(0.0, std::f64::consts::TAU),
+        11.0,
+    );
     for _ in 0..=seconds {
         track.push((x, y));
         heading += rng.between(-0.12, 0.12);
