@@ -85,11 +85,16 @@ pub enum SummaryError {
     BadFix,
 }
 
-/// Keeps the `k` smallest elements.
-fn keep_smallest<T: Ord>(set: &mut BTreeSet<T>, k: usize) {
-    while set.len() > k {
+/// Adds `x` to a set that keeps its `k` smallest elements; says whether the set changed.
+fn insert_bounded<T: Ord + Clone>(set: &mut BTreeSet<T>, x: &T, k: usize) -> bool {
+    if set.contains(x) || (set.len() >= k && set.last().is_some_and(|largest| x > largest)) {
+        return false;
+    }
+    set.insert(x.clone());
+    if set.len() > k {
         set.pop_last();
     }
+    true
 }
 
 impl NetworkSummary {
@@ -146,26 +151,26 @@ impl NetworkSummary {
 
     /// Adds an SSID (cut to 32 bytes, as no 802.11 SSID is longer).
     pub fn add_ssid(&mut self, ssid: &[u8]) {
-        self.ssids
-            .insert(ssid[..ssid.len().min(MAX_SSID_LEN)].to_vec());
-        keep_smallest(&mut self.ssids, MAX_SSIDS);
+        let ssid = ssid[..ssid.len().min(MAX_SSID_LEN)].to_vec();
+        insert_bounded(&mut self.ssids, &ssid, MAX_SSIDS);
     }
 
     pub fn add_channel(&mut self, channel: u16) {
-        self.channels.insert(channel);
-        keep_smallest(&mut self.channels, MAX_CHANNELS);
+        insert_bounded(&mut self.channels, &channel, MAX_CHANNELS);
     }
 
     pub fn add_device(&mut self, device: DeviceId) {
-        self.devices.insert(device);
-        keep_smallest(&mut self.devices, MAX_DEVICES);
+        insert_bounded(&mut self.devices, &device, MAX_DEVICES);
     }
 
-    /// Keeps `b` if it beats the best sighting so far. Fixes out of range are refused.
-    pub fn offer_best(&mut self, b: BestSighting) {
-        if b.fix.is_valid() && self.best.is_none_or(|cur| b > cur) {
+    /// Keeps `b` if it beats the best sighting so far (and says so). Fixes out of range are
+    /// refused.
+    pub fn offer_best(&mut self, b: BestSighting) -> bool {
+        let better = b.fix.is_valid() && self.best.is_none_or(|cur| b > cur);
+        if better {
             self.best = Some(b);
         }
+        better
     }
 
     /// Replaces the SSIDs without the bound, as only a hostile peer would.
@@ -208,19 +213,28 @@ impl NetworkSummary {
 
     /// Merges `other` in and says whether anything changed.
     pub fn join(&mut self, other: &NetworkSummary) -> bool {
-        let before = self.clone();
-        self.first_seen = self.first_seen.min(other.first_seen);
-        self.last_seen = self.last_seen.max(other.last_seen);
-        if let Some(b) = other.best {
-            self.offer_best(b);
+        let mut changed = false;
+        if other.first_seen < self.first_seen {
+            self.first_seen = other.first_seen;
+            changed = true;
         }
-        self.ssids.extend(other.ssids.iter().cloned());
-        keep_smallest(&mut self.ssids, MAX_SSIDS);
-        self.channels.extend(other.channels.iter().copied());
-        keep_smallest(&mut self.channels, MAX_CHANNELS);
-        self.devices.extend(other.devices.iter().copied());
-        keep_smallest(&mut self.devices, MAX_DEVICES);
-        *self != before
+        if other.last_seen > self.last_seen {
+            self.last_seen = other.last_seen;
+            changed = true;
+        }
+        if let Some(b) = other.best {
+            changed |= self.offer_best(b);
+        }
+        for s in &other.ssids {
+            changed |= insert_bounded(&mut self.ssids, s, MAX_SSIDS);
+        }
+        for c in &other.channels {
+            changed |= insert_bounded(&mut self.channels, c, MAX_CHANNELS);
+        }
+        for d in &other.devices {
+            changed |= insert_bounded(&mut self.devices, d, MAX_DEVICES);
+        }
+        changed
     }
 }
 

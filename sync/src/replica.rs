@@ -129,29 +129,22 @@ impl Replica {
     /// Merges what this node learnt about a network; returns whether its summary changed.
     pub fn update_network(&mut self, bssid: Mac, summary: &NetworkSummary) -> bool {
         let stamp = self.next_stamp;
-        let changed = match self.networks.get_mut(&bssid) {
+        match self.networks.get_mut(&bssid) {
             Some(e) => {
                 if !e.summary.join(summary) {
                     return false;
                 }
                 self.stamps.remove(&e.stamp);
                 e.stamp = stamp;
-                true
             }
             None => {
-                self.networks.insert(
-                    bssid,
-                    NetEntry {
-                        summary: summary.clone(),
-                        stamp,
-                    },
-                );
-                true
+                let summary = summary.clone();
+                self.networks.insert(bssid, NetEntry { summary, stamp });
             }
-        };
+        }
         self.stamps.insert(stamp, bssid);
         self.next_stamp += 1;
-        changed
+        true
     }
 
     /// What this node has: the first message of a sync round.

@@ -243,6 +243,10 @@ proptest! {
         prop_assert_eq!(ab.first_seen(), a.first_seen().min(b.first_seen()));
         prop_assert_eq!(ab.last_seen(), a.last_seen().max(b.last_seen()));
         prop_assert!(ab.ssids().len() <= MAX_SSIDS);
+        // `join` reports a change exactly when there was one (a node restamps on it).
+        let mut x = a.clone();
+        let changed = x.join(&b);
+        prop_assert_eq!(changed, x != a);
         let best_signal = a.best().max(b.best()).map(|x| x.signal_dbm);
         prop_assert_eq!(ab.best().map(|x| x.signal_dbm), best_signal);
     }
