@@ -92,6 +92,9 @@ pub struct ApRow {
     pub security: EncClass,
     /// The SSID's raw bytes, as in the record.
     pub ssid: Option<Box<[u8]>>,
+    /// The SSID ASCII-lowercased, when it is all printable ASCII other than `\\` (then its
+    /// display text is itself, and a search needs no decoding); `None` otherwise.
+    pub ssid_lower: Option<Box<[u8]>>,
     /// Shared between the APs of one vendor.
     pub vendor: Option<Arc<str>>,
 }
@@ -127,6 +130,11 @@ impl ApRows {
             hidden: ap.hidden,
             security: classify(s.privacy, s.wpa, s.rsn_akms),
             ssid: ap.ssid.as_deref().map(Box::from),
+            ssid_lower: ap
+                .ssid
+                .as_deref()
+                .filter(|raw| raw.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'\\'))
+                .map(|raw| raw.to_ascii_lowercase().into_boxed_slice()),
             vendor,
         };
         match self.slots.get(&ap.bssid.to_u64()) {
@@ -140,6 +148,11 @@ impl ApRows {
 
     pub fn rows(&self) -> &[ApRow] {
         &self.rows
+    }
+
+    /// Every vendor name the rows share (one copy each).
+    pub fn vendors(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.vendors.iter()
     }
 
     pub fn len(&self) -> usize {

@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -16,7 +17,7 @@ use super::escape::display_ssid;
 use crate::dot11::MacAddr;
 use crate::dot11::security::EncClass;
 use crate::model::{ApRecord, Band};
-use crate::store::{ApRow, Store, StoreError, page_of};
+use crate::store::{ApRow, ApRows, Store, StoreError, page_of};
 
 /// List order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -195,34 +196,24 @@ impl Filter {
         *self == Filter::default()
     }
 
-    /// Whether a network passes every filter but the session one (checked against a set).
-    /// The search is case-insensitive over the SSID as displayed ([`display_ssid`]), the
-    /// BSSID (with or without colons) and the vendor.
-    pub fn matches(&self, ap: &ApRow) -> bool {
-        if let Some(b) = self.band
-            && ap.band != Some(b.band())
-        {
-            return false;
+    /// The test of every filter but the session one (checked against a set), prepared for
+    /// one pass over `rows`: the search text's finder is built once and each vendor name is
+    /// searched once, not once per network. The search is case-insensitive over the SSID as
+    /// displayed ([`display_ssid`]), the BSSID (with or without colons) and the vendor.
+    fn matcher<'a>(&'a self, rows: &'a ApRows) -> Matcher<'a> {
+        let search = self.q.as_deref().map(|q| Search {
+            q,
+            finder: memchr::memmem::Finder::new(q.as_bytes()),
+            vendors: rows
+                .vendors()
+                .filter(|v| text_contains(v, q))
+                .map(|v| Arc::as_ptr(v).cast::<u8>())
+                .collect(),
+        });
+        Matcher {
+            filter: self,
+            search,
         }
-        if let Some(h) = self.hidden
-            && ap.hidden != (h == YesNo::Yes)
-        {
-            return false;
-        }
-        if let Some(s) = self.sec
-            && !s.matches(ap.security)
-        {
-            return false;
-        }
-        if let Some(q) = &self.q {
-            let hit = bssid_contains(ap.bssid, q)
-                || ap.ssid.as_deref().is_some_and(|s| ssid_contains(s, q))
-                || ap.vendor.as_deref().is_some_and(|v| text_contains(v, q));
-            if !hit {
-                return false;
-            }
-        }
-        true
     }
 
     /// The query string of these filters and `sort` (without the page), `&`-joined and
@@ -254,6 +245,61 @@ impl Filter {
     }
 }
 
+/// A [`Filter`] ready for one pass over the list rows.
+struct Matcher<'a> {
+    filter: &'a Filter,
+    search: Option<Search<'a>>,
+}
+
+/// The search text, prepared.
+struct Search<'a> {
+    /// Lowercased, as [`Filter::new`] keeps it.
+    q: &'a str,
+    finder: memchr::memmem::Finder<'a>,
+    /// The vendor names that contain `q`, by address (the rows share one copy of each).
+    vendors: HashSet<*const u8>,
+}
+
+impl Matcher<'_> {
+    /// Whether `ap` passes (`pages_match_a_full_decode_before_and_after_writes` holds this
+    /// to a plain reimplementation over the decoded records).
+    fn matches(&self, ap: &ApRow) -> bool {
+        let f = self.filter;
+        if let Some(b) = f.band
+            && ap.band != Some(b.band())
+        {
+            return false;
+        }
+        if let Some(h) = f.hidden
+            && ap.hidden != (h == YesNo::Yes)
+        {
+            return false;
+        }
+        if let Some(s) = f.sec
+            && !s.matches(ap.security)
+        {
+            return false;
+        }
+        if let Some(search) = &self.search {
+            let ssid_hit = match (&ap.ssid_lower, &ap.ssid) {
+                (Some(lower), _) => search.finder.find(lower).is_some(),
+                (None, Some(raw)) => display_ssid(raw).to_lowercase().contains(search.q),
+                (None, None) => false,
+            };
+            let hit = ssid_hit
+                || ap
+                    .vendor
+                    .as_ref()
+                    .is_some_and(|v| search.vendors.contains(&Arc::as_ptr(v).cast::<u8>()))
+                || bssid_contains(ap.bssid, search.q);
+            if !hit {
+                return false;
+            }
+        }
+        true
+    }
+}
+
 /// Whether `hay`, ASCII-lowercased, contains `needle`. Used with a lowercased query on ASCII
 /// text, where it is exactly `to_lowercase().contains()`: a query with anything outside ASCII
 /// cannot occur in ASCII text, and its bytes never equal an ASCII byte.
@@ -264,17 +310,6 @@ fn ascii_contains_lower(hay: &[u8], needle: &[u8]) -> bool {
                 .zip(needle)
                 .all(|(h, n)| h.to_ascii_lowercase() == *n)
         })
-}
-
-/// Whether the display text of SSID bytes `raw`, lowercased, contains `q`. Printable ASCII
-/// other than a backslash is shown as itself, so for such an SSID (most of them) the bytes
-/// are searched as they are, without building the display text.
-fn ssid_contains(raw: &[u8], q: &str) -> bool {
-    if raw.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'\\') {
-        ascii_contains_lower(raw, q.as_bytes())
-    } else {
-        display_ssid(raw).to_lowercase().contains(q)
-    }
 }
 
 /// Whether `text`, lowercased, contains `q`.
@@ -364,6 +399,7 @@ pub fn read_page(
         None => None,
     };
     let (total, page) = store.with_ap_rows(|rows| {
+        let matcher = filter.matcher(rows);
         let mut keys: Vec<(i64, u64)> = rows
             .rows()
             .iter()
@@ -371,7 +407,7 @@ pub fn read_page(
                 session
                     .as_ref()
                     .is_none_or(|s| s.contains(&ap.bssid.to_u64()))
-                    && filter.matches(ap)
+                    && matcher.matches(ap)
             })
             .map(|ap| {
                 let key = match sort {
