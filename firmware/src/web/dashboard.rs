@@ -28,9 +28,9 @@ use crate::system::HostMetrics;
 /// How often the live block is pushed.
 pub const TICK: Duration = Duration::from_secs(2);
 /// Below this share of free space on the data partition, an alert.
-const DISK_LOW_RATIO: f64 = 0.05;
+pub(super) const DISK_LOW_RATIO: f64 = 0.05;
 /// Below this much free space, an alert whatever the share.
-const DISK_LOW_BYTES: u64 = 200 * 1024 * 1024;
+pub(super) const DISK_LOW_BYTES: u64 = 200 * 1024 * 1024;
 /// Above this CPU temperature (°C), an alert (the Pi throttles at 80-85).
 const HOT_C: f64 = 75.0;
 
