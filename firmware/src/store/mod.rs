@@ -221,6 +221,9 @@ impl Store {
                 source,
             })?;
         }
+        if !path.exists() {
+            create_complete(path)?;
+        }
         let db = redb::Builder::new()
             .set_cache_size(CACHE_BYTES)
             .create(path)
@@ -478,4 +481,72 @@ fn aps_by_index(
         }
     }
     Ok(out)
+}
+
+/// Makes a new store file at `path` in one step: the file is created and prepared (header,
+/// tables, schema version, device id) under a temporary name beside it, then linked into
+/// place. A process killed while redb writes a new file's header leaves a file that is not a
+/// redb database (seen: SIGKILL 12 ms into `ingest`), which the next start would refuse as
+/// corrupt; this way `path` either does not exist or is a complete, empty store. The link
+/// never replaces a store another process made meanwhile.
+fn create_complete(path: &Path) -> Result<(), StoreError> {
+    let io = |action: &'static str, p: &Path| {
+        let p = p.to_path_buf();
+        move |source| StoreError::Io {
+            path: p,
+            action,
+            source,
+        }
+    };
+    let name = path.file_name().map_or_else(
+        || "piwardrive.redb".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    // Leftovers of creations that were killed: never a store anyone acknowledged a commit in.
+    let prefix = format!(".{name}.creating.");
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = n.strip_prefix(&prefix).and_then(|p| p.parse::<i32>().ok())
+                // SAFETY: kill with signal 0 only checks whether the process exists.
+                && unsafe { libc::kill(pid, 0) } != 0
+            {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    let tmp = dir.join(format!("{prefix}{}", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    {
+        let db = redb::Builder::new()
+            .create(&tmp)
+            .map_err(|e| StoreError::from_redb(&tmp, e))?;
+        let mut txn = db
+            .begin_write()
+            .map_err(|e| StoreError::from_redb(&tmp, e))?;
+        txn.set_quick_repair(true);
+        schema::prepare(path, &txn)?;
+        txn.commit().map_err(|e| StoreError::from_redb(&tmp, e))?;
+    }
+    let linked = match std::fs::hard_link(&tmp, path) {
+        Ok(()) => Ok(()),
+        // Another process made the store first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        // A file system without hard links: a rename, which is atomic too.
+        Err(_) if !path.exists() => {
+            std::fs::rename(&tmp, path).map_err(io("moving the new store into place", path))
+        }
+        Err(_) => Ok(()),
+    };
+    let _ = std::fs::remove_file(&tmp);
+    linked?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        d.sync_all()
+            .map_err(io("syncing the store's directory", dir))?;
+    }
+    Ok(())
 }
