@@ -739,6 +739,17 @@ async fn pages_are_light_and_self_contained() {
     assert!(!css_text.contains("url(") && !css_text.contains("@import"));
 }
 
+/// A connection to `serve` on `addr`, retried while it starts listening (up to 2 s).
+async fn connect(addr: std::net::SocketAddr) -> tokio::net::TcpStream {
+    for _ in 0..100 {
+        match tokio::net::TcpStream::connect(addr).await {
+            Ok(c) => return c,
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+    panic!("the server never started listening on {addr}");
+}
+
 #[tokio::test]
 async fn serve_answers_over_tcp_and_stops_when_cancelled() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -752,17 +763,7 @@ async fn serve_answers_over_tcp_and_stops_when_cancelled() {
     let shutdown = tokio_util::sync::CancellationToken::new();
     let server = tokio::spawn(super::serve(addr, f.state.clone(), shutdown.clone()));
 
-    let mut conn = None;
-    for _ in 0..100 {
-        match tokio::net::TcpStream::connect(addr).await {
-            Ok(c) => {
-                conn = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
-        }
-    }
-    let mut conn = conn.expect("the server never started listening");
+    let mut conn = connect(addr).await;
     conn.write_all(b"GET /api/v1/system/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
@@ -830,17 +831,7 @@ async fn serve_answers_a_client_that_half_closes() {
     let want = ["HTTP/1.0 200", "HTTP/1.0 401", "HTTP/1.0 200"];
     for round in 0..20 {
         for (req, want) in requests.iter().zip(want) {
-            let mut conn = None;
-            for _ in 0..100 {
-                match tokio::net::TcpStream::connect(addr).await {
-                    Ok(c) => {
-                        conn = Some(c);
-                        break;
-                    }
-                    Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
-                }
-            }
-            let mut conn = conn.expect("the server never started listening");
+            let mut conn = connect(addr).await;
             conn.write_all(req.as_bytes()).await.unwrap();
             conn.shutdown().await.unwrap();
             let mut reply = String::new();
