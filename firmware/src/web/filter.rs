@@ -9,11 +9,9 @@
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
-use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::escape::display_ssid;
 use crate::dot11::MacAddr;
 use crate::dot11::security::EncClass;
 use crate::model::{ApRecord, Band};
@@ -199,16 +197,13 @@ impl Filter {
     /// The test of every filter but the session one (checked against a set), prepared for
     /// one pass over `rows`: the search text's finder is built once and each vendor name is
     /// searched once, not once per network. The search is case-insensitive over the SSID as
-    /// displayed ([`display_ssid`]), the BSSID (with or without colons) and the vendor.
+    /// displayed ([`display_ssid`](super::escape::display_ssid)), the BSSID (with or without colons) and the vendor.
     fn matcher<'a>(&'a self, rows: &'a ApRows) -> Matcher<'a> {
         let search = self.q.as_deref().map(|q| Search {
             q,
-            finder: memchr::memmem::Finder::new(q.as_bytes()),
-            vendors: rows
-                .vendors()
-                .filter(|v| text_contains(v, q))
-                .map(|v| Arc::as_ptr(v).cast::<u8>())
-                .collect(),
+            bssid_like: q.bytes().all(|b| b.is_ascii_hexdigit() || b == b':'),
+            vendors: rows.vendors().iter().map(|v| text_contains(v, q)).collect(),
+            text_hits: rows.text_hits(q.as_bytes()),
         });
         Matcher {
             filter: self,
@@ -255,15 +250,19 @@ struct Matcher<'a> {
 struct Search<'a> {
     /// Lowercased, as [`Filter::new`] keeps it.
     q: &'a str,
-    finder: memchr::memmem::Finder<'a>,
-    /// The vendor names that contain `q`, by address (the rows share one copy of each).
-    vendors: HashSet<*const u8>,
+    /// Only hex digits and colons: the query can match a BSSID.
+    bssid_like: bool,
+    /// Per vendor index of the rows: whether its name contains `q`.
+    vendors: Vec<bool>,
+    /// Per row: whether its SSID's search text contains `q` ([`ApRows::text_hits`]).
+    text_hits: Vec<bool>,
 }
 
 impl Matcher<'_> {
     /// Whether `ap` passes (`pages_match_a_full_decode_before_and_after_writes` holds this
     /// to a plain reimplementation over the decoded records).
-    fn matches(&self, ap: &ApRow) -> bool {
+    /// `i` is the row's index in the rows.
+    fn matches(&self, i: usize, ap: &ApRow) -> bool {
         let f = self.filter;
         if let Some(b) = f.band
             && ap.band != Some(b.band())
@@ -281,17 +280,11 @@ impl Matcher<'_> {
             return false;
         }
         if let Some(search) = &self.search {
-            let ssid_hit = match (&ap.ssid_lower, &ap.ssid) {
-                (Some(lower), _) => search.finder.find(lower).is_some(),
-                (None, Some(raw)) => display_ssid(raw).to_lowercase().contains(search.q),
-                (None, None) => false,
-            };
-            let hit = ssid_hit
+            let hit = search.text_hits.get(i) == Some(&true)
                 || ap
                     .vendor
-                    .as_ref()
-                    .is_some_and(|v| search.vendors.contains(&Arc::as_ptr(v).cast::<u8>()))
-                || bssid_contains(ap.bssid, search.q);
+                    .is_some_and(|v| search.vendors.get(v as usize) == Some(&true))
+                || (search.bssid_like && bssid_contains(ap.bssid, search.q));
             if !hit {
                 return false;
             }
@@ -325,9 +318,6 @@ fn text_contains(text: &str, q: &str) -> bool {
 /// `q`, formatted on the stack.
 fn bssid_contains(bssid: MacAddr, q: &str) -> bool {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    if !q.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') {
-        return false;
-    }
     let mut colons = [b':'; 17];
     let mut plain = [0u8; 12];
     for (i, o) in bssid.octets().iter().enumerate() {
@@ -403,13 +393,14 @@ pub fn read_page(
         let mut keys: Vec<(i64, u64)> = rows
             .rows()
             .iter()
-            .filter(|ap| {
+            .enumerate()
+            .filter(|&(i, ap)| {
                 session
                     .as_ref()
                     .is_none_or(|s| s.contains(&ap.bssid.to_u64()))
-                    && matcher.matches(ap)
+                    && matcher.matches(i, ap)
             })
-            .map(|ap| {
+            .map(|(_, ap)| {
                 let key = match sort {
                     Sort::First => ap.first_seen,
                     Sort::Last => ap.last_seen,
@@ -435,6 +426,7 @@ pub fn read_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::web::escape::display_ssid;
 
     fn params(q: &str) -> ListParams {
         serde_urlencoded_like(q)
