@@ -10,6 +10,7 @@ pub mod export;
 pub mod gps;
 pub mod ingest;
 pub mod model;
+pub mod replication;
 pub mod report;
 pub mod store;
 pub mod synth;

@@ -23,7 +23,7 @@ pub use batch::{Batch, BatchError, MAX_BATCH_OBS};
 pub use edits::{EditError, Edits, EditsClock, EditsDelta, Stamp, Zone};
 pub use have::Have;
 pub use ids::{DeviceId, Mac};
-pub use network::{BestSighting, NetworkSummary};
+pub use network::{BestSighting, Latest, NetworkSummary};
 pub use obs::{Fix, Kind, Observation, TimeUs};
 pub use protocol::{Ack, Hello, Message, NetBatch, ProtocolError};
 pub use ranges::RangeSet;

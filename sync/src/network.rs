@@ -18,6 +18,20 @@ pub const MAX_CHANNELS: usize = 32;
 pub const MAX_DEVICES: usize = 64;
 /// An SSID is at most 32 bytes (IEEE 802.11).
 pub const MAX_SSID_LEN: usize = 32;
+/// The attributes of [`Latest`] are at most this many bytes.
+pub const MAX_ATTRS_LEN: usize = 2048;
+
+/// The network's other attributes (security, PHY, advertised channel, counters...) as the
+/// device with the most recent sighting last described them: bytes this crate does not read
+/// (the firmware defines them), kept by the largest `(at, device, attrs)`, a max-register, so
+/// every node keeps the same ones whatever the order of arrival.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Latest {
+    /// The sighting the attributes are as of (the describing device's `last_seen`).
+    pub at: TimeUs,
+    pub device: DeviceId,
+    pub attrs: Vec<u8>,
+}
 
 /// The strongest sighting of a network that had a fix, and who made it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -55,8 +69,8 @@ impl PartialOrd for BestSighting {
 }
 
 /// What the fleet knows about one network (BSSID), merged as a lattice: the earliest first
-/// sighting, the latest last sighting, the best sighting with a fix, and the (bounded) unions
-/// of SSIDs, channels and devices. Merging is commutative, associative and idempotent, so
+/// sighting, the latest last sighting, the best sighting with a fix, the (bounded) unions
+/// of SSIDs, channels and devices, and the latest description of its attributes. Merging is commutative, associative and idempotent, so
 /// the order in which summaries arrive never matters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct NetworkSummary {
@@ -66,6 +80,7 @@ pub struct NetworkSummary {
     ssids: BTreeSet<Vec<u8>>,
     channels: BTreeSet<u16>,
     devices: BTreeSet<DeviceId>,
+    latest: Option<Latest>,
 }
 
 /// A network summary from a peer that breaks one of the bounds.
@@ -83,6 +98,8 @@ pub enum SummaryError {
     SsidTooLong(usize),
     #[error("the best sighting's fix is out of range")]
     BadFix,
+    #[error("attributes of {0} bytes (the limit is {MAX_ATTRS_LEN})")]
+    AttrsTooLong(usize),
 }
 
 /// Adds `x` to a set that keeps its `k` smallest elements; says whether the set changed.
@@ -108,6 +125,7 @@ impl NetworkSummary {
             ssids: BTreeSet::new(),
             channels: BTreeSet::new(),
             devices: BTreeSet::from([device]),
+            latest: None,
         }
     }
 
@@ -147,6 +165,19 @@ impl NetworkSummary {
     }
     pub fn devices(&self) -> &BTreeSet<DeviceId> {
         &self.devices
+    }
+    pub fn latest(&self) -> Option<&Latest> {
+        self.latest.as_ref()
+    }
+
+    /// Keeps `l` if it is later than the attributes so far (and says so). Attributes over
+    /// [`MAX_ATTRS_LEN`] are refused.
+    pub fn offer_latest(&mut self, l: Latest) -> bool {
+        let later = l.attrs.len() <= MAX_ATTRS_LEN && self.latest.as_ref().is_none_or(|cur| &l > cur);
+        if later {
+            self.latest = Some(l);
+        }
+        later
     }
 
     /// Adds an SSID (cut to 32 bytes, as no 802.11 SSID is longer).
@@ -208,6 +239,11 @@ impl NetworkSummary {
         if self.best.is_some_and(|b| !b.fix.is_valid()) {
             return Err(SummaryError::BadFix);
         }
+        if let Some(l) = &self.latest
+            && l.attrs.len() > MAX_ATTRS_LEN
+        {
+            return Err(SummaryError::AttrsTooLong(l.attrs.len()));
+        }
         Ok(())
     }
 
@@ -233,6 +269,9 @@ impl NetworkSummary {
         }
         for d in &other.devices {
             changed |= insert_bounded(&mut self.devices, d, MAX_DEVICES);
+        }
+        if let Some(l) = &other.latest {
+            changed |= self.offer_latest(l.clone());
         }
         changed
     }

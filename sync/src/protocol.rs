@@ -106,7 +106,12 @@ pub enum ProtocolError {
     Summary { mac: Mac, error: SummaryError },
     #[error("bad edits: {0}")]
     Edits(#[from] EditError),
+    #[error("bad framing: {0}")]
+    Framing(String),
 }
+
+/// At most this many messages in one request or answer ([`Message::encode_many`]).
+pub const MAX_MESSAGES: usize = 64;
 
 impl NetBatch {
     fn encode(&self) -> Vec<u8> {
@@ -158,6 +163,71 @@ impl Message {
     }
 
     /// Decodes and checks a message from a peer; never panics on any input.
+    /// Several messages in one body (one HTTP request or answer): each as a LEB128 length
+    /// followed by its [`encode`](Message::encode)d bytes.
+    pub fn encode_many(messages: &[Message]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for m in messages {
+            let bytes = m.encode();
+            let mut n = bytes.len() as u64;
+            loop {
+                let b = (n & 0x7f) as u8;
+                n >>= 7;
+                if n == 0 {
+                    out.push(b);
+                    break;
+                }
+                out.push(b | 0x80);
+            }
+            out.extend_from_slice(&bytes);
+        }
+        out
+    }
+
+    /// Reads a body written by [`encode_many`](Message::encode_many): at most
+    /// [`MAX_MESSAGES`], each decoded and checked.
+    pub fn decode_many(mut bytes: &[u8]) -> Result<Vec<Message>, ProtocolError> {
+        let mut out = Vec::new();
+        while !bytes.is_empty() {
+            if out.len() == MAX_MESSAGES {
+                return Err(ProtocolError::Framing(format!(
+                    "more than {MAX_MESSAGES} messages"
+                )));
+            }
+            let mut len: u64 = 0;
+            let mut shift = 0;
+            loop {
+                let (&b, rest) = bytes.split_first().ok_or_else(|| {
+                    ProtocolError::Framing(format!("message {} is cut in its length", out.len()))
+                })?;
+                bytes = rest;
+                if shift > 28 {
+                    return Err(ProtocolError::Framing(format!(
+                        "message {}: length does not fit in 32 bits",
+                        out.len()
+                    )));
+                }
+                len |= u64::from(b & 0x7f) << shift;
+                shift += 7;
+                if b & 0x80 == 0 {
+                    break;
+                }
+            }
+            let len = usize::try_from(len).unwrap_or(usize::MAX);
+            if len > bytes.len() {
+                return Err(ProtocolError::Framing(format!(
+                    "message {} claims {len} bytes, {} are left",
+                    out.len(),
+                    bytes.len()
+                )));
+            }
+            let (one, rest) = bytes.split_at(len);
+            out.push(Message::decode(one)?);
+            bytes = rest;
+        }
+        Ok(out)
+    }
+
     pub fn decode(bytes: &[u8]) -> Result<Message, ProtocolError> {
         let (&version, rest) = bytes.split_first().ok_or(ProtocolError::Empty)?;
         if version != PROTOCOL_VERSION {
@@ -232,5 +302,54 @@ mod tests {
             ),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn several_messages_in_one_body() {
+        let ack = |n| {
+            Message::Ack(Ack {
+                source: DeviceId([n; 16]),
+                observations: RangeSet::from_range(1..=u64::from(n)),
+                networks: RangeSet::new(),
+            })
+        };
+        let msgs: Vec<Message> = (1..=3).map(ack).collect();
+        let body = Message::encode_many(&msgs);
+        assert_eq!(Message::decode_many(&body).unwrap(), msgs);
+        assert_eq!(Message::decode_many(&[]).unwrap(), vec![]);
+        // A message of 200 bytes needs a two-byte length.
+        let big = Message::Ack(Ack {
+            source: DeviceId([9; 16]),
+            observations: (0..60).fold(RangeSet::new(), |mut r, i| {
+                r.insert(i * 3 + 1);
+                r
+            }),
+            networks: RangeSet::new(),
+        });
+        let body = Message::encode_many(std::slice::from_ref(&big));
+        assert!(body[0] & 0x80 != 0, "{body:?}");
+        assert_eq!(Message::decode_many(&body).unwrap(), vec![big]);
+        // Cut anywhere but between messages: an error, never a panic; cut between them:
+        // the messages before the cut.
+        let body = Message::encode_many(&msgs);
+        let mut ends = Vec::new();
+        for i in 1..=msgs.len() {
+            ends.push(Message::encode_many(&msgs[..i]).len());
+        }
+        for cut in 1..body.len() {
+            match ends.iter().position(|&e| e == cut) {
+                Some(i) => assert_eq!(Message::decode_many(&body[..cut]).unwrap(), msgs[..=i]),
+                None => assert!(Message::decode_many(&body[..cut]).is_err(), "cut at {cut}"),
+            }
+        }
+        let too_many = Message::encode_many(&vec![ack(1); MAX_MESSAGES + 1]);
+        assert!(matches!(
+            Message::decode_many(&too_many),
+            Err(ProtocolError::Framing(m)) if m.contains("more than")
+        ));
+        assert!(matches!(
+            Message::decode_many(&[0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+            Err(ProtocolError::Framing(_))
+        ));
     }
 }

@@ -3,7 +3,7 @@
 use crdts::CvRDT;
 use piwardrive_sync::network::MAX_SSIDS;
 use piwardrive_sync::{
-    Batch, BestSighting, DeviceId, Edits, Fix, Have, Kind, Limits, Mac, NetworkSummary,
+    Batch, BestSighting, DeviceId, Edits, Fix, Have, Kind, Latest, Limits, Mac, NetworkSummary,
     Observation, RangeSet, Replica, Zone,
 };
 use proptest::prelude::*;
@@ -71,8 +71,9 @@ fn summary() -> impl Strategy<Value = NetworkSummary> {
         proptest::collection::vec(1u16..15, 0..4),
         proptest::collection::vec(0u8..5, 0..3),
         proptest::option::of((-62i8..-59, fix(), 0u8..3)),
+        proptest::collection::vec((-3i64..3, 0u8..3, proptest::collection::vec(0u8..3, 0..3)), 0..3),
     )
-        .prop_map(|(d, first, dur, ssids, channels, devices, best)| {
+        .prop_map(|(d, first, dur, ssids, channels, devices, best, latest)| {
             let mut s = NetworkSummary::new(dev(d), first, first + dur);
             for x in &ssids {
                 s.add_ssid(x);
@@ -88,6 +89,13 @@ fn summary() -> impl Strategy<Value = NetworkSummary> {
                     signal_dbm,
                     fix,
                     device: dev(d),
+                });
+            }
+            for (at, d, attrs) in latest {
+                s.offer_latest(Latest {
+                    at,
+                    device: dev(d),
+                    attrs,
                 });
             }
             s

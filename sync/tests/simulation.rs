@@ -19,7 +19,7 @@ mod common;
 
 use common::Rng;
 use piwardrive_sync::{
-    DeviceId, Fix, Have, Hello, Kind, Limits, Mac, Message, NetworkSummary, Observation, RangeSet,
+    DeviceId, Fix, Have, Hello, Kind, Latest, Limits, Mac, Message, NetworkSummary, Observation, RangeSet,
     Replica, Zone,
 };
 use proptest::prelude::*;
@@ -278,6 +278,11 @@ impl World {
             assert_eq!(self.nodes[dev].record(obs.clone()), Ok(true));
             if let Some(mut s) = NetworkSummary::from_observation(id, &obs) {
                 s.add_ssid(format!("ssid-{}", rng.below(3)).as_bytes());
+                s.offer_latest(Latest {
+                    at: obs.time,
+                    device: id,
+                    attrs: vec![rng.below(4) as u8; 3],
+                });
                 self.nodes[dev].update_network(mac, &s);
             }
             self.truth[dev].push(obs);

@@ -13,6 +13,7 @@ mod accounts;
 mod error;
 mod query;
 mod read;
+mod replica;
 mod schema;
 mod writer;
 
@@ -32,6 +33,7 @@ use piwardrive_dot11::MacAddr;
 pub use error::StoreError;
 pub use query::{ApRow, ApRows, page_of};
 pub use read::{ApLookup, Snapshot, TimeRange};
+pub use replica::{HubApplyError, Outbox};
 pub use schema::SCHEMA_VERSION;
 pub use writer::{Reserve, StoreWriter, WriterStats, WriterStatus, WriterStatusSnapshot};
 

@@ -52,6 +52,23 @@ pub(crate) const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("use
 /// postcard `accounts::TokenRecord`. Added after version 1, like `users`.
 pub(crate) const API_TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("api_tokens");
 
+/// Sync's stream of network-summary updates (sync/README.md, "Network summaries"): BSSID to
+/// the stamp of the AP record's last write. Kept by the writer with every AP it writes.
+/// Added after version 1, like `users`; [`backfill_net_stream`] stamps older files' APs.
+pub(crate) const NET_STAMPS: TableDefinition<u64, u64> = TableDefinition::new("net_stamps");
+/// The same stream in stamp order: stamp to BSSID. Its last key is the latest stamp ever
+/// given (a network's stamp only moves up), so the next one is that plus one.
+pub(crate) const NET_STREAM: TableDefinition<u64, u64> = TableDefinition::new("net_stream");
+/// Sync's replicated state that is not a record: `edits` (postcard `piwardrive_sync::Edits`)
+/// on every node; on a hub also `obs_have` and `net_have` (postcard `Have`s: which devices'
+/// observations and summary updates it holds).
+pub(crate) const REPLICA: TableDefinition<&str, &[u8]> = TableDefinition::new("replica");
+/// Hub: (device id, the device's seq) to the seq the observation got in this store's
+/// `observations` table, so a batch sent twice is stored once.
+pub(crate) const HUB_OBS: TableDefinition<(u128, u64), u64> = TableDefinition::new("hub_obs");
+/// Hub: BSSID to the postcard `NetworkSummary` joined from every device's.
+pub(crate) const HUB_NETS: TableDefinition<u64, &[u8]> = TableDefinition::new("hub_nets");
+
 pub(crate) const META_SCHEMA_VERSION: &str = "schema_version";
 pub(crate) const META_DEVICE_ID: &str = "device_id";
 
@@ -71,7 +88,32 @@ pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(SESSION_MACS)?;
     txn.open_table(USERS)?;
     txn.open_table(API_TOKENS)?;
+    txn.open_table(NET_STAMPS)?;
+    txn.open_table(NET_STREAM)?;
+    txn.open_table(REPLICA)?;
+    txn.open_table(HUB_OBS)?;
+    txn.open_table(HUB_NETS)?;
     Ok(())
+}
+
+/// Stamps every AP in BSSID order when the network stream is empty but APs exist: a file
+/// written before the stream was added, whose networks must still reach the hub.
+pub(crate) fn backfill_net_stream(txn: &WriteTransaction) -> Result<u64, redb::Error> {
+    use redb::ReadableTableMetadata;
+    let mut stream = txn.open_table(NET_STREAM)?;
+    if !stream.is_empty()? {
+        return Ok(0);
+    }
+    let mut stamps = txn.open_table(NET_STAMPS)?;
+    let aps = txn.open_table(APS)?;
+    let mut next = 1;
+    for entry in aps.iter()? {
+        let (k, _) = entry?;
+        stamps.insert(k.value(), next)?;
+        stream.insert(next, k.value())?;
+        next += 1;
+    }
+    Ok(next - 1)
 }
 
 /// Fills the session index from the observations when it is empty but observations exist:
@@ -125,7 +167,12 @@ pub(crate) fn check_ready(db: &redb::Database) -> Option<Prepared> {
         && txn.open_table(TRACK).is_ok()
         && txn.open_table(SESSION_MACS).is_ok()
         && txn.open_table(USERS).is_ok()
-        && txn.open_table(API_TOKENS).is_ok();
+        && txn.open_table(API_TOKENS).is_ok()
+        && txn.open_table(NET_STAMPS).is_ok()
+        && txn.open_table(NET_STREAM).is_ok()
+        && txn.open_table(REPLICA).is_ok()
+        && txn.open_table(HUB_OBS).is_ok()
+        && txn.open_table(HUB_NETS).is_ok();
     tables_exist.then_some(Prepared { device_id })
 }
 
@@ -140,6 +187,7 @@ pub(crate) fn prepare(path: &Path, txn: &WriteTransaction) -> Result<Prepared, S
     let db = |e: redb::Error| StoreError::from_redb(path, e);
     create_tables(txn).map_err(db)?;
     backfill_session_macs(txn).map_err(db)?;
+    backfill_net_stream(txn).map_err(db)?;
     let mut meta = txn.open_table(META).map_err(|e| db(e.into()))?;
 
     let stored = meta

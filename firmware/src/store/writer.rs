@@ -14,8 +14,8 @@ use std::thread::JoinHandle;
 use redb::{Durability, ReadableTable, Table, WriteTransaction};
 
 use super::schema::{
-    APS, APS_BY_FIRST_SEEN, APS_BY_LAST_SEEN, CLIENTS, CURSORS, OBSERVATIONS, OBSERVATIONS_BY_MAC,
-    SESSION_MACS, SESSIONS, TRACK,
+    APS, APS_BY_FIRST_SEEN, APS_BY_LAST_SEEN, CLIENTS, CURSORS, NET_STAMPS, NET_STREAM,
+    OBSERVATIONS, OBSERVATIONS_BY_MAC, SESSION_MACS, SESSIONS, TRACK,
 };
 use super::{Batch, Fault, Store, StoreError, decode, encode};
 use crate::model::ApRecord;
@@ -500,6 +500,10 @@ pub(crate) struct Tables<'txn> {
     cursors: Table<'txn, &'static str, &'static [u8]>,
     track: Table<'txn, i64, &'static [u8]>,
     session_macs: Table<'txn, (u64, u64), ()>,
+    net_stamps: Table<'txn, u64, u64>,
+    net_stream: Table<'txn, u64, u64>,
+    /// The next stamp of the network stream, read on the first AP written.
+    next_stamp: Option<u64>,
 }
 
 impl<'txn> Tables<'txn> {
@@ -515,6 +519,9 @@ impl<'txn> Tables<'txn> {
             cursors: txn.open_table(CURSORS)?,
             track: txn.open_table(TRACK)?,
             session_macs: txn.open_table(SESSION_MACS)?,
+            net_stamps: txn.open_table(NET_STAMPS)?,
+            net_stream: txn.open_table(NET_STREAM)?,
+            next_stamp: None,
         })
     }
 
@@ -615,6 +622,22 @@ impl<'txn> Tables<'txn> {
         }
         self.by_first.insert((ap.first_seen, key), ())?;
         self.by_last.insert((ap.last_seen, key), ())?;
+        self.stamp_network(key)
+    }
+
+    /// Gives the network the next stamp of the stream sync sends summaries from, replacing
+    /// its previous one: whatever changed in the record, the hub gets it again.
+    fn stamp_network(&mut self, key: u64) -> Result<(), Fault> {
+        let stamp = match self.next_stamp {
+            Some(s) => s,
+            None => self.net_stream.last()?.map_or(1, |(k, _)| k.value() + 1),
+        };
+        self.next_stamp = Some(stamp + 1);
+        if let Some(old) = self.net_stamps.insert(key, stamp)? {
+            let old = old.value();
+            self.net_stream.remove(old)?;
+        }
+        self.net_stream.insert(stamp, key)?;
         Ok(())
     }
 }
