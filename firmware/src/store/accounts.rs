@@ -21,7 +21,7 @@ fn hash_key(hash: &[u8]) -> String {
 
 impl Store {
     /// Runs `f` in a write transaction of its own and commits it durably.
-    fn write_small<T>(
+    pub(super) fn write_small<T>(
         &self,
         f: impl FnOnce(&WriteTransaction) -> Result<T, Fault>,
     ) -> Result<T, StoreError> {

@@ -11,7 +11,7 @@ use super::StoreError;
 ///
 /// Adding a table is not such a change: a file without it still opens, because
 /// [`check_ready`] then reports the file not ready and [`prepare`] creates the missing table
-/// in the opening transaction (as for `session_macs`, and `users` and `api_tokens`). A new
+/// in the opening transaction (as for `session_macs`, and `users`, `api_tokens` and `wigle_uploads`). A new
 /// table must therefore be listed in both [`create_tables`] and [`check_ready`], and an index
 /// over existing data needs a backfill like [`backfill_session_macs`].
 pub const SCHEMA_VERSION: u32 = 1;
@@ -51,6 +51,10 @@ pub(crate) const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("use
 /// API tokens: the SHA-256 of the token (32 bytes; the token itself is never stored) to a
 /// postcard `accounts::TokenRecord`. Added after version 1, like `users`.
 pub(crate) const API_TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("api_tokens");
+/// Uploads to WiGLE that succeeded: upload number (1, 2, ...) to a postcard
+/// `store::WigleUpload`. The last one's `last_seq` is the watermark: every observation up to
+/// it has been sent. Added after version 1, like `users`.
+pub(crate) const WIGLE_UPLOADS: TableDefinition<u64, &[u8]> = TableDefinition::new("wigle_uploads");
 
 pub(crate) const META_SCHEMA_VERSION: &str = "schema_version";
 pub(crate) const META_DEVICE_ID: &str = "device_id";
@@ -71,6 +75,7 @@ pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(SESSION_MACS)?;
     txn.open_table(USERS)?;
     txn.open_table(API_TOKENS)?;
+    txn.open_table(WIGLE_UPLOADS)?;
     Ok(())
 }
 
@@ -125,7 +130,8 @@ pub(crate) fn check_ready(db: &redb::Database) -> Option<Prepared> {
         && txn.open_table(TRACK).is_ok()
         && txn.open_table(SESSION_MACS).is_ok()
         && txn.open_table(USERS).is_ok()
-        && txn.open_table(API_TOKENS).is_ok();
+        && txn.open_table(API_TOKENS).is_ok()
+        && txn.open_table(WIGLE_UPLOADS).is_ok();
     tables_exist.then_some(Prepared { device_id })
 }
 
