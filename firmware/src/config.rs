@@ -1011,6 +1011,63 @@ mod tests {
     }
 
     #[test]
+    fn wigle_keys_are_checked_and_the_token_never_printed() {
+        let c = parse(
+            "[wigle]\napi_name = \"AIDabc\"\napi_token = \"s3cr3t-t0ken\"\ndonate = true\n\
+             max_rows_per_file = 1000\nbase_url = \"http://127.0.0.1:8080\"\n",
+        )
+        .unwrap();
+        let s = c.validate().unwrap();
+        assert_eq!(s.wigle.api_name.as_deref(), Some("AIDabc"));
+        assert!(s.wigle.donate);
+        assert!(!format!("{c:?} {s:?}").contains("s3cr3t"));
+        assert_eq!(Config::default().wigle.base_url, "https://api.wigle.net");
+        for (text, key, message) in [
+            (
+                "api_name = \"a:b\"",
+                "wigle.api_name",
+                "must not contain ':'",
+            ),
+            (
+                "api_token = \"two words\"",
+                "wigle.api_token",
+                "printable ASCII",
+            ),
+            (
+                "max_rows_per_file = 0",
+                "wigle.max_rows_per_file",
+                "outside 1..=1125000",
+            ),
+            (
+                "max_rows_per_file = 2000000",
+                "wigle.max_rows_per_file",
+                "180 MB",
+            ),
+            (
+                "base_url = \"http://wigle.example\"",
+                "wigle.base_url",
+                "only to this machine",
+            ),
+            ("base_url = \"ftp://x\"", "wigle.base_url", "https://"),
+        ] {
+            let e = parse(&format!("[wigle]\n{text}\n"))
+                .unwrap()
+                .validate()
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(key) && e.contains(message), "{text}: {e}");
+            assert!(!e.contains("two words"), "{e}");
+        }
+        for ok in [
+            "https://api.wigle.net",
+            "http://localhost:9/x",
+            "http://[::1]:80",
+        ] {
+            assert!(check_wigle_base_url(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
     fn a_full_file() {
         let c = parse(
             r#"

@@ -1061,6 +1061,58 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_wigle_token_is_saved_kept_when_left_empty_and_never_shown() {
+        let f = fixture(Vec::new(), Vec::new());
+        let resp = post(
+            &f,
+            "/settings/wigle",
+            &[
+                ("api_name", "AIDme"),
+                ("api_token", "tok3n-s3cret"),
+                ("donate", "on"),
+            ],
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let o = overlay(&f);
+        assert_eq!(o["wigle"]["api_name"].as_str(), Some("AIDme"));
+        assert_eq!(o["wigle"]["api_token"].as_str(), Some("tok3n-s3cret"));
+        assert_eq!(o["wigle"]["donate"].as_bool(), Some(true));
+        let html = body(get(&f, "/settings").await).await;
+        assert!(!html.contains("tok3n"), "the token is never shown back");
+        assert!(html.contains("set; leave empty to keep it"));
+        // Saved again with the token field empty: the token stays.
+        let resp = post(&f, "/settings/wigle", &[("api_name", "AIDme")]).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let o = overlay(&f);
+        assert_eq!(o["wigle"]["api_token"].as_str(), Some("tok3n-s3cret"));
+        assert_eq!(o["wigle"]["donate"].as_bool(), Some(false));
+        // A bad token is refused by name, and not echoed.
+        let resp = post(
+            &f,
+            "/settings/wigle",
+            &[("api_name", "AIDme"), ("api_token", "has space")],
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let html = body(resp).await;
+        assert!(
+            html.contains("The API token may hold only printable ASCII"),
+            "{html}"
+        );
+        assert!(!html.contains("has space"));
+        // No API name: no account, the token goes too.
+        let resp = post(&f, "/settings/wigle", &[("api_name", "")]).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        assert!(
+            overlay(&f)
+                .get("wigle")
+                .and_then(|w| w.get("api_token"))
+                .is_none()
+        );
+    }
+
+    #[tokio::test]
     async fn invalid_values_come_back_with_a_message_per_field_and_nothing_is_written() {
         let f = fixture(Vec::new(), Vec::new());
         let long = "x".repeat(33);
