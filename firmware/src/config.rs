@@ -47,6 +47,8 @@ pub struct Config {
     pub sync: SyncConfig,
     /// The data partition: how much of it is left free.
     pub storage: StorageConfig,
+    /// Uploads to wigle.net: the account's API name and token, donation, file size.
+    pub wigle: WigleConfig,
     /// The file this came from, for messages (not a key).
     #[serde(skip)]
     pub origin: Option<String>,
@@ -64,6 +66,7 @@ impl Default for Config {
             hotspot: HotspotConfig::default(),
             sync: SyncConfig::default(),
             storage: StorageConfig::default(),
+            wigle: WigleConfig::default(),
             origin: None,
         }
     }
@@ -176,6 +179,87 @@ impl Default for StorageConfig {
             reserve_free_mb: DEFAULT_RESERVE_FREE_MB,
         }
     }
+}
+
+/// `[wigle]`: uploads to wigle.net (`piwardrive wigle upload`, the Exports page).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WigleConfig {
+    /// The "API Name" of the WiGLE account (wigle.net, Account, "Show my token"): not the
+    /// login name.
+    pub api_name: Option<String>,
+    /// The account's "API Token". Never logged, never shown back in full.
+    pub api_token: Option<Secret>,
+    /// Send `donate=on`: the rows may go into WiGLE's commercial data sets.
+    pub donate: bool,
+    /// At most this many rows per uploaded file; more are sent as several files. WiGLE takes
+    /// files up to 180 MB (the WiGLE app's `WIGLE_MAX_UPLOAD_BYTES`), about 1,125,000 rows.
+    pub max_rows_per_file: u64,
+    /// Where the WiGLE API is. Only tests and a local proxy change it: `https://`, or
+    /// `http://` to this machine only (127.0.0.1, ::1, localhost).
+    pub base_url: String,
+}
+
+/// WiGLE's API.
+pub const WIGLE_BASE_URL: &str = "https://api.wigle.net";
+/// Rows per uploaded file by default: about 50 MB of CSV (10 MB gzipped), which a Pi Zero 2
+/// holds in memory with room to spare.
+pub const DEFAULT_WIGLE_MAX_ROWS: u64 = 250_000;
+/// The most rows per file accepted: what fits WiGLE's 180 MB cap at 160 bytes a row.
+pub const MAX_WIGLE_ROWS: u64 = 1_125_000;
+
+impl Default for WigleConfig {
+    fn default() -> Self {
+        WigleConfig {
+            api_name: None,
+            api_token: None,
+            donate: false,
+            max_rows_per_file: DEFAULT_WIGLE_MAX_ROWS,
+            base_url: WIGLE_BASE_URL.to_string(),
+        }
+    }
+}
+
+/// `wigle.api_name` and `wigle.api_token`: what WiGLE shows, printable ASCII without spaces
+/// (they go into an HTTP Basic `Authorization` header, where the name cannot hold `:`).
+pub fn check_wigle_credential(value: &str, is_name: bool) -> Result<(), String> {
+    if value.is_empty() || value.len() > 256 {
+        return Err(format!(
+            "must be 1 to 256 characters; this one is {}",
+            value.len()
+        ));
+    }
+    if !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(
+            "may hold only printable ASCII without spaces: copy it exactly as wigle.net shows it"
+                .into(),
+        );
+    }
+    if is_name && value.contains(':') {
+        return Err("must not contain ':' (HTTP Basic authentication cannot carry it)".into());
+    }
+    Ok(())
+}
+
+/// `wigle.base_url`: an `https://` URL, or `http://` to the loopback interface only (a test
+/// server or a local proxy; credentials never cross a network in clear).
+pub fn check_wigle_base_url(url: &str) -> Result<(), String> {
+    if let Some(rest) = url.strip_prefix("http://") {
+        let host = rest.split(['/', '?']).next().unwrap_or("");
+        let host = match host.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(':') && p.parse::<u16>().is_ok() => h,
+            _ => host,
+        };
+        return if matches!(host, "127.0.0.1" | "[::1]" | "localhost") {
+            Ok(())
+        } else {
+            Err(
+                "may use http:// only to this machine (127.0.0.1, [::1], localhost); use https://"
+                    .into(),
+            )
+        };
+    }
+    check_hub_url(url)
 }
 
 /// How a source listens.
@@ -388,6 +472,8 @@ pub struct Settings {
     pub hub_url: Option<String>,
     /// `[storage] reserve_free_mb` in bytes; 0 is off.
     pub reserve_free_bytes: u64,
+    /// `[wigle]`, checked.
+    pub wigle: WigleConfig,
     /// Values that were adjusted or look wrong, for the log.
     pub warnings: Vec<String>,
 }
@@ -466,6 +552,23 @@ impl Config {
         }
         check_reserve_mb(self.storage.reserve_free_mb)
             .map_err(|m| invalid("storage.reserve_free_mb", m))?;
+        if let Some(n) = &self.wigle.api_name {
+            check_wigle_credential(n, true).map_err(|m| invalid("wigle.api_name", m))?;
+        }
+        if let Some(t) = &self.wigle.api_token {
+            // The message never quotes the token.
+            check_wigle_credential(t.expose(), false).map_err(|m| invalid("wigle.api_token", m))?;
+        }
+        if !(1..=MAX_WIGLE_ROWS).contains(&self.wigle.max_rows_per_file) {
+            return Err(invalid(
+                "wigle.max_rows_per_file",
+                format!(
+                    "{} is outside 1..={MAX_WIGLE_ROWS} (WiGLE takes files up to 180 MB)",
+                    self.wigle.max_rows_per_file
+                ),
+            ));
+        }
+        check_wigle_base_url(&self.wigle.base_url).map_err(|m| invalid("wigle.base_url", m))?;
         let gpsd = if self.gps.enabled {
             let g = GpsdConfig {
                 addr: self.gps.gpsd.clone(),
@@ -567,6 +670,7 @@ impl Config {
             hotspot,
             hub_url: self.sync.hub_url.clone(),
             reserve_free_bytes: self.storage.reserve_free_mb * 1024 * 1024,
+            wigle: self.wigle.clone(),
             warnings,
         })
     }
@@ -731,7 +835,7 @@ pub const OVERLAY_FILE: &str = "settings.toml";
 /// The top-level keys the overlay may hold: what the settings page edits. The others
 /// (`data_dir`, `[web]`, ...) belong to the configuration file only: the overlay is found
 /// through `data_dir`, and an admin password does not belong on the data partition.
-pub const OVERLAY_KEYS: [&str; 5] = ["gps", "sources", "hotspot", "sync", "storage"];
+pub const OVERLAY_KEYS: [&str; 6] = ["gps", "sources", "hotspot", "sync", "storage", "wigle"];
 
 /// The layers `run` merged, kept for the settings page.
 #[derive(Debug, Clone, Default)]
@@ -803,6 +907,15 @@ pub fn merge(base: &mut toml::Table, over: &toml::Table) {
 /// data directory merged over it. Precedence, lowest first: defaults, the file, the overlay
 /// (then the command line's `--lock`, applied by the caller).
 pub fn load_layers(path: Option<&Path>) -> Result<(Config, Layers), ConfigError> {
+    load_layers_in(path, None)
+}
+
+/// [`load_layers`], with `data_dir` (a command's `--data-dir`) in place of the file's: the
+/// overlay is then the one in that directory.
+pub fn load_layers_in(
+    path: Option<&Path>,
+    data_dir: Option<&Path>,
+) -> Result<(Config, Layers), ConfigError> {
     let (mut file, origin) = match path {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
@@ -814,6 +927,12 @@ pub fn load_layers(path: Option<&Path>) -> Result<(Config, Layers), ConfigError>
         }
         None => (toml::Table::new(), "the defaults".to_string()),
     };
+    if let Some(d) = data_dir {
+        file.insert(
+            "data_dir".to_owned(),
+            toml::Value::String(d.to_string_lossy().into_owned()),
+        );
+    }
     let base = Config::from_table(&file, &origin)?;
     let overlay_path = base.data_dir.join(OVERLAY_FILE);
     let overlay = read_overlay(&overlay_path)?;
@@ -889,6 +1008,63 @@ mod tests {
         assert_eq!(s.sources[0].filter, CaptureFilter::Wardrive);
         assert_eq!(s.sources[0].hop, HopOptions::default());
         assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn wigle_keys_are_checked_and_the_token_never_printed() {
+        let c = parse(
+            "[wigle]\napi_name = \"AIDabc\"\napi_token = \"s3cr3t-t0ken\"\ndonate = true\n\
+             max_rows_per_file = 1000\nbase_url = \"http://127.0.0.1:8080\"\n",
+        )
+        .unwrap();
+        let s = c.validate().unwrap();
+        assert_eq!(s.wigle.api_name.as_deref(), Some("AIDabc"));
+        assert!(s.wigle.donate);
+        assert!(!format!("{c:?} {s:?}").contains("s3cr3t"));
+        assert_eq!(Config::default().wigle.base_url, "https://api.wigle.net");
+        for (text, key, message) in [
+            (
+                "api_name = \"a:b\"",
+                "wigle.api_name",
+                "must not contain ':'",
+            ),
+            (
+                "api_token = \"two words\"",
+                "wigle.api_token",
+                "printable ASCII",
+            ),
+            (
+                "max_rows_per_file = 0",
+                "wigle.max_rows_per_file",
+                "outside 1..=1125000",
+            ),
+            (
+                "max_rows_per_file = 2000000",
+                "wigle.max_rows_per_file",
+                "180 MB",
+            ),
+            (
+                "base_url = \"http://wigle.example\"",
+                "wigle.base_url",
+                "only to this machine",
+            ),
+            ("base_url = \"ftp://x\"", "wigle.base_url", "https://"),
+        ] {
+            let e = parse(&format!("[wigle]\n{text}\n"))
+                .unwrap()
+                .validate()
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(key) && e.contains(message), "{text}: {e}");
+            assert!(!e.contains("two words"), "{e}");
+        }
+        for ok in [
+            "https://api.wigle.net",
+            "http://localhost:9/x",
+            "http://[::1]:80",
+        ] {
+            assert!(check_wigle_base_url(ok).is_ok(), "{ok}");
+        }
     }
 
     #[test]

@@ -17,5 +17,6 @@ pub mod synth;
 pub mod system;
 pub mod tracker;
 pub mod web;
+pub mod wigle;
 
 pub use piwardrive_dot11 as dot11;

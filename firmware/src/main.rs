@@ -130,6 +130,13 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Upload to wigle.net what has not been uploaded yet (the account is `[wigle] api_name`
+    /// and `api_token` in the configuration or the settings page). The appliance must be
+    /// stopped (it holds the store), or use the Exports page.
+    Wigle {
+        #[command(subcommand)]
+        action: WigleAction,
+    },
     /// Set the system clock (needs CAP_SYS_TIME): the fallback when there is no GPS fix.
     #[command(hide = true)]
     SetClock {
@@ -203,6 +210,27 @@ enum TokenAction {
         data_dir: PathBuf,
         #[arg(value_name = "NAME")]
         name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum WigleAction {
+    /// Send the observations recorded since the last upload as gzipped WiGLE CSV files; the
+    /// store remembers what WiGLE accepted, so a failed upload is simply run again.
+    Upload {
+        /// The data directory (default: the configuration's `data_dir`, else /data).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// The configuration file holding `[wigle]` (the settings saved in the data
+        /// directory apply over it, as for `run`).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Donate the rows to WiGLE (`donate=on`), whatever `[wigle] donate` says.
+        #[arg(long)]
+        donate: bool,
+        /// Build the files and say what would be sent; send and record nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -496,6 +524,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User { action } => user_command(action),
+        Command::Wigle { action } => wigle_command(action),
         Command::Token { action } => token_command(action),
     }
 }
@@ -612,6 +641,87 @@ fn token_command(action: TokenAction) -> anyhow::Result<ExitCode> {
             eprintln!("token {name} revoked");
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+fn wigle_command(action: WigleAction) -> anyhow::Result<ExitCode> {
+    let WigleAction::Upload {
+        data_dir,
+        config,
+        donate,
+        dry_run,
+    } = action;
+    let (config, _) = piwardrive::config::load_layers_in(config.as_deref(), data_dir.as_deref())?;
+    let settings = config.validate()?;
+    let store = open_existing_store(&settings.data_dir)?;
+    let mut options = match piwardrive::wigle::UploadOptions::from_config(&settings.wigle) {
+        Ok(o) => o,
+        // A dry run needs no account.
+        Err(piwardrive::wigle::UploadError::NoCredentials) if dry_run => {
+            piwardrive::wigle::UploadOptions::from_config(&piwardrive::config::WigleConfig {
+                api_name: Some("dry-run".into()),
+                api_token: Some(piwardrive::config::Secret::new("dry-run")),
+                ..settings.wigle.clone()
+            })?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    options.donate |= donate;
+    options.dry_run = dry_run;
+    let before = store.wigle_watermark()?;
+    let rt = tokio::runtime::Runtime::new()?;
+    let result = rt.block_on(piwardrive::wigle::upload(&store, &options));
+    let (sent, error) = match result {
+        Ok(o) => {
+            let s = &o.skipped;
+            if s.skipped_client + s.skipped_no_fix + s.skipped_bad_fix > 0 {
+                eprintln!(
+                    "left out: {} client observations, {} without a position, {} with an unusable one",
+                    s.skipped_client, s.skipped_no_fix, s.skipped_bad_fix
+                );
+            }
+            if o.nothing_to_send {
+                eprintln!(
+                    "nothing to upload: no observation with a position since the last upload                      (observations up to #{before} were uploaded before); no request was made"
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            (o.sent, None)
+        }
+        Err(f) => (f.sent, Some(f.error)),
+    };
+    for f in &sent {
+        if dry_run {
+            eprintln!(
+                "would upload {}: {} rows, {} bytes gzipped (observations #{}..=#{})",
+                f.file_name,
+                f.rows,
+                f.bytes,
+                f.after_seq + 1,
+                f.last_seq
+            );
+        } else {
+            eprintln!(
+                "uploaded {}: {} rows, {} bytes gzipped; WiGLE transaction {}",
+                f.file_name,
+                f.rows,
+                f.bytes,
+                f.trans_id.as_deref().unwrap_or("(none given)")
+            );
+        }
+    }
+    match error {
+        None => {
+            if dry_run {
+                eprintln!("dry run: nothing was sent or recorded");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(e) if sent.is_empty() => Err(e.into()),
+        Some(e) => Err(anyhow::anyhow!(
+            "{e} (the {} file(s) above were uploaded and recorded)",
+            sent.len()
+        )),
     }
 }
 

@@ -12,7 +12,7 @@ mod text;
 
 /// Where a network is drawn on a map: the one decision every map format, and the UI, use.
 pub use text::position as network_position;
-mod wigle;
+pub(crate) mod wigle;
 
 #[cfg(test)]
 mod tests;

@@ -129,24 +129,53 @@ pub(super) fn write(
     out: &mut dyn Write,
     stats: &mut ExportStats,
 ) -> Result<(), ExportError> {
+    write_head(options, out)?;
+    let mut rows = Rows::new(snap)?;
+    finish(snap.for_each_observation(options.session, |o| {
+        step(rows.row(o, stats).and_then(|line| {
+            if let Some(line) = line {
+                out.write_all(line.as_bytes())?;
+            }
+            Ok(())
+        }))
+    }))
+}
+
+/// The pre-header line and the header line, each ending in LF.
+pub(crate) fn write_head(options: &ExportOptions, out: &mut dyn Write) -> std::io::Result<()> {
     out.write_all(pre_header(options).as_bytes())?;
     out.write_all(b"\n")?;
     out.write_all(HEADER.as_bytes())?;
-    out.write_all(b"\n")?;
+    out.write_all(b"\n")
+}
 
-    let aps = snap.aps()?;
-    let mut cache: HashMap<u64, Rc<ApFields>> = HashMap::new();
-    let mut line = String::with_capacity(256);
-    finish(snap.for_each_observation(options.session, |o| {
-        step(
-            row(o, &aps, &mut cache, &mut line, stats).and_then(|written| {
-                if written {
-                    out.write_all(line.as_bytes())?;
-                }
-                Ok(())
-            }),
-        )
-    }))
+/// Turns observations into WiGLE rows, one at a time, with the AP lookups of one snapshot:
+/// the export and the WiGLE upload write their rows through this, so both send the same bytes.
+pub(crate) struct Rows {
+    aps: ApLookup,
+    cache: HashMap<u64, Rc<ApFields>>,
+    line: String,
+}
+
+impl Rows {
+    pub(crate) fn new(snap: &Snapshot) -> Result<Rows, ExportError> {
+        Ok(Rows {
+            aps: snap.aps()?,
+            cache: HashMap::new(),
+            line: String::with_capacity(256),
+        })
+    }
+
+    /// The row (ending in LF) for `o`, or `None` when `o` is not a WiGLE row (counted in
+    /// `stats` by reason).
+    pub(crate) fn row(
+        &mut self,
+        o: &Observation,
+        stats: &mut ExportStats,
+    ) -> Result<Option<&str>, ExportError> {
+        let written = row(o, &self.aps, &mut self.cache, &mut self.line, stats)?;
+        Ok(written.then_some(self.line.as_str()))
+    }
 }
 
 /// Builds the row for `o` into `line`; `false` when the observation is not a WiGLE row.

@@ -6,8 +6,9 @@
 //! whole commits only and never wait for the writer. Values are postcard-encoded model records;
 //! keys are chosen so that redb's key order is the order the UI lists things in.
 //!
-//! The one exception to the single writer: accounts and API tokens (`accounts.rs`) commit
-//! their own small transactions; that file says why.
+//! The exceptions to the single writer: accounts and API tokens (`accounts.rs`) and the
+//! record of WiGLE uploads (`wigle.rs`) commit their own small transactions; `accounts.rs`
+//! says why.
 
 mod accounts;
 mod error;
@@ -15,6 +16,7 @@ mod query;
 mod read;
 mod replica;
 mod schema;
+mod wigle;
 mod writer;
 
 #[cfg(test)]
@@ -35,6 +37,7 @@ pub use query::{ApRow, ApRows, page_of};
 pub use read::{ApLookup, Snapshot, TimeRange};
 pub use replica::{HubApplyError, Outbox};
 pub use schema::SCHEMA_VERSION;
+pub use wigle::WigleUpload;
 pub use writer::{Reserve, StoreWriter, WriterStats, WriterStatus, WriterStatusSnapshot};
 
 use schema::{

@@ -165,6 +165,32 @@ impl Snapshot {
         })
     }
 
+    /// The observations numbered above `after_seq`, in sequence order (a key range: nothing
+    /// below it is read). What an incremental upload walks.
+    pub fn for_each_observation_after<B>(
+        &self,
+        after_seq: u64,
+        mut f: impl FnMut(&Observation) -> ControlFlow<B>,
+    ) -> Result<ControlFlow<B>, StoreError> {
+        self.run(|txn| {
+            let t = txn.open_table(OBSERVATIONS)?;
+            walk(
+                t.range((Bound::Excluded(after_seq), Bound::Unbounded))?,
+                "observations",
+                |k: u64| k.to_string(),
+                |o: Observation| f(&o),
+            )
+        })
+    }
+
+    /// The highest observation seq in this snapshot (0 when there is none).
+    pub fn last_observation_seq(&self) -> Result<u64, StoreError> {
+        self.run(|txn| {
+            let t = txn.open_table(OBSERVATIONS)?;
+            Ok(t.last()?.map_or(0, |(k, _)| k.value()))
+        })
+    }
+
     /// Every AP in BSSID order.
     pub fn for_each_ap<B>(
         &self,

@@ -11,7 +11,7 @@ use super::StoreError;
 ///
 /// Adding a table is not such a change: a file without it still opens, because
 /// [`check_ready`] then reports the file not ready and [`prepare`] creates the missing table
-/// in the opening transaction (as for `session_macs`, and `users` and `api_tokens`). A new
+/// in the opening transaction (as for `session_macs`, and `users`, `api_tokens` and `wigle_uploads`). A new
 /// table must therefore be listed in both [`create_tables`] and [`check_ready`], and an index
 /// over existing data needs a backfill like [`backfill_session_macs`].
 pub const SCHEMA_VERSION: u32 = 1;
@@ -51,6 +51,10 @@ pub(crate) const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("use
 /// API tokens: the SHA-256 of the token (32 bytes; the token itself is never stored) to a
 /// postcard `accounts::TokenRecord`. Added after version 1, like `users`.
 pub(crate) const API_TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("api_tokens");
+/// Uploads to WiGLE that succeeded: upload number (1, 2, ...) to a postcard
+/// `store::WigleUpload`. The last one's `last_seq` is the watermark: every observation up to
+/// it has been sent. Added after version 1, like `users`.
+pub(crate) const WIGLE_UPLOADS: TableDefinition<u64, &[u8]> = TableDefinition::new("wigle_uploads");
 
 /// Sync's stream of network-summary updates (sync/README.md, "Network summaries"): BSSID to
 /// the stamp of the AP record's last write. Kept by the writer with every AP it writes.
@@ -93,6 +97,7 @@ pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(REPLICA)?;
     txn.open_table(HUB_OBS)?;
     txn.open_table(HUB_NETS)?;
+    txn.open_table(WIGLE_UPLOADS)?;
     Ok(())
 }
 
@@ -172,7 +177,8 @@ pub(crate) fn check_ready(db: &redb::Database) -> Option<Prepared> {
         && txn.open_table(NET_STREAM).is_ok()
         && txn.open_table(REPLICA).is_ok()
         && txn.open_table(HUB_OBS).is_ok()
-        && txn.open_table(HUB_NETS).is_ok();
+        && txn.open_table(HUB_NETS).is_ok()
+        && txn.open_table(WIGLE_UPLOADS).is_ok();
     tables_exist.then_some(Prepared { device_id })
 }
 

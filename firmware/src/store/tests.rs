@@ -973,10 +973,12 @@ fn a_store_without_account_tables_opens_and_gets_them() {
         let txn = store.db().begin_write().unwrap();
         assert!(txn.delete_table(schema::USERS).unwrap());
         assert!(txn.delete_table(schema::API_TOKENS).unwrap());
+        assert!(txn.delete_table(schema::WIGLE_UPLOADS).unwrap());
         txn.commit().unwrap();
-        // Even a reader of such a file sees "no accounts", not an error.
+        // Even a reader of such a file sees "no accounts" and "nothing uploaded", not an error.
         assert!(store.users().unwrap().is_empty());
         assert!(store.tokens().unwrap().is_empty());
+        assert_eq!(store.wigle_watermark().unwrap(), 0);
     }
     let store = Store::open(&path).unwrap();
     assert_eq!(store.ap_count().unwrap(), 1);
@@ -985,6 +987,7 @@ fn a_store_without_account_tables_opens_and_gets_them() {
     let txn = store.db().begin_read().unwrap();
     assert!(txn.open_table(schema::USERS).is_ok());
     assert!(txn.open_table(schema::API_TOKENS).is_ok());
+    assert!(txn.open_table(schema::WIGLE_UPLOADS).is_ok());
 }
 
 #[test]

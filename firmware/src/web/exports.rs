@@ -178,13 +178,15 @@ pub async fn sessions_page(State(state): State<AppState>, ctx: Ctx) -> Result<Re
 struct ExportsPage {
     layout: Layout,
     links: Vec<FormatLink>,
+    w: super::wigle::WigleView,
 }
 
-/// `GET /exports`.
-pub async fn exports_page(ctx: Ctx) -> Result<Response, WebError> {
+/// `GET /exports`: the downloads, and the WiGLE uploads (`web/wigle.rs`).
+pub async fn exports_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, WebError> {
     let page = ExportsPage {
         layout: Layout::new("/exports", &ctx),
         links: links(None),
+        w: super::wigle::view(&state, &ctx).await?,
     };
     Ok(Html(page.render()?).into_response())
 }

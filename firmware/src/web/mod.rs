@@ -17,7 +17,8 @@
 //! - `GET /static/{*path}` (from memory; hashed names cached immutably)
 //! - `GET /map`, `GET /channels`, `GET /channels/{band}.svg`, `GET /capture` (the capture sources of
 //!   `piwardrive run`), `GET /sessions`, `GET /exports`,
-//!   `GET /exports/{format}?session=N` (a download, streamed), `GET /system`,
+//!   `GET /exports/{format}?session=N` (a download, streamed), `GET /exports/wigle-upload` (the
+//!   WiGLE uploads section alone, polled while one runs), `GET /system`,
 //!   `GET /system/{metric}.svg`
 //! - `GET /tiles/{z}/{x}/{y}` (XYZ; one raster tile of the MBTiles or PMTiles archive in
 //!   `<data_dir>/tiles/`, see [`tiles`]: 404 when the archive has no such tile or there is no
@@ -34,8 +35,10 @@
 //!   `/api/` is a JSON 404
 //! - `GET|POST /login`, `POST /logout`, `GET|POST /setup` (first visit only)
 //! - `GET /settings` (read-only for viewers); admin only: `POST /settings/{section}` (section
-//!   `capture`, `gps`, `hotspot`, `sync` or `storage`: saved to `<data_dir>/settings.toml`),
+//!   `capture`, `gps`, `hotspot`, `sync`, `storage` or `wigle`: saved to `<data_dir>/settings.toml`),
 //!   `POST /settings/restart` (`run` only: the ordered restart); see [`settings`]
+//! - admin only: `POST /exports/wigle-upload` (starts an upload to WiGLE in the background;
+//!   see [`wigle`])
 //! - admin only: `GET /accounts`, `POST /accounts/users`, `POST /accounts/users/remove`,
 //!   `POST /accounts/tokens`, `POST /accounts/tokens/revoke`, `POST /accounts/password`
 
@@ -57,6 +60,7 @@ mod settings;
 mod sources;
 mod system_page;
 mod tiles;
+mod wigle;
 
 #[cfg(test)]
 mod auth_tests;
@@ -99,6 +103,8 @@ pub struct AppState {
     settings: settings::SettingsState,
     /// The offline map tiles in the data directory's `tiles/` folder.
     tiles: tiles::Tiles,
+    /// The WiGLE upload the Exports page started, if any, and how the last one ended.
+    wigle: wigle::UploadJob,
 }
 
 impl AppState {
@@ -118,6 +124,7 @@ impl AppState {
             writer: None,
             settings: SettingsState::for_demo(&dir),
             tiles: tiles::Tiles::new(&dir),
+            wigle: wigle::UploadJob::default(),
         }
     }
 
@@ -217,6 +224,10 @@ pub fn router(state: AppState) -> Router {
         .route("/sessions", get(exports::sessions_page))
         .route("/exports", get(exports::exports_page))
         .route("/exports/{format}", get(exports::download))
+        .route(
+            "/exports/wigle-upload",
+            get(wigle::section).post(wigle::start),
+        )
         .route("/api/v1/sources", get(sources::api))
         .route("/static/{*path}", get(static_file))
         .route("/api/v1/networks", get(api::networks))

@@ -1,4 +1,4 @@
-//! The settings page: capture, GPS, hotspot, sync and storage, saved by the admin to the overlay file `<data_dir>/settings.toml`, which `run` merges over its configuration file.
+//! The settings page: capture, GPS, hotspot, sync, storage and the WiGLE account, saved by the admin to the overlay file `<data_dir>/settings.toml`, which `run` merges over its configuration file.
 //!
 //! - `GET /settings`: every section with its saved values (the configuration file with the
 //!   overlay over it, read afresh); a viewer sees them read-only.
@@ -13,7 +13,8 @@
 //!
 //! What applies when: the storage reserve at once (it is read by the store writer before
 //! every commit); capture and GPS at the restart; the hotspot at the next boot (the system
-//! image reads it); the sync hub URL is only stored, since sync is not built yet.
+//! image reads it); the sync hub URL is only stored, since sync is not built yet; the WiGLE
+//! account at the next upload (the Exports page reads it afresh each time).
 //!
 //! Under `demo` there is no configuration file and nothing to restart: the overlay goes to
 //! the demo's temporary directory and changes nothing in the running demo.
@@ -95,6 +96,13 @@ impl SettingsState {
         }
     }
 
+    /// The configuration as saved now: the file with the overlay as it is on disk (read on
+    /// the caller's thread). What a WiGLE upload started from the page uses.
+    pub(super) fn current(&self) -> Result<Config, String> {
+        let overlay = config::read_overlay(&self.inner.overlay_path).map_err(|e| e.to_string())?;
+        self.merged(overlay.as_ref()).map(|(_, c)| c)
+    }
+
     fn is_demo(&self) -> bool {
         self.inner.started.is_none()
     }
@@ -113,7 +121,7 @@ impl SettingsState {
 }
 
 /// The sections of the page, in page order; each is one form and one `POST`.
-const SECTIONS: [&str; 5] = ["capture", "gps", "hotspot", "sync", "storage"];
+const SECTIONS: [&str; 6] = ["capture", "gps", "hotspot", "sync", "storage", "wigle"];
 
 /// What a field shows: its value and, after a refused save, why.
 #[derive(Default, Clone)]
@@ -166,6 +174,10 @@ struct SettingsPage {
     country: Field,
     hub_url: Field,
     reserve_mb: Field,
+    wigle_name: Field,
+    wigle_token_set: bool,
+    wigle_token: Field,
+    wigle_donate: bool,
     reserve_default: u64,
     reserve_live: Option<u64>,
 }
@@ -223,6 +235,9 @@ fn fill(page: &mut SettingsPage, c: &Config) {
     page.country = value(c.hotspot.country.as_deref().unwrap_or(""));
     page.hub_url = value(c.sync.hub_url.as_deref().unwrap_or(""));
     page.reserve_mb = value(&c.storage.reserve_free_mb.to_string());
+    page.wigle_name = value(c.wigle.api_name.as_deref().unwrap_or(""));
+    page.wigle_token_set = c.wigle.api_token.is_some();
+    page.wigle_donate = c.wigle.donate;
 }
 
 const BANDS: [&str; 3] = ["2.4", "5", "6"];
@@ -309,6 +324,10 @@ async fn base_page(state: &AppState, ctx: &Ctx) -> SettingsPage {
         country: Field::default(),
         hub_url: Field::default(),
         reserve_mb: Field::default(),
+        wigle_name: Field::default(),
+        wigle_token_set: false,
+        wigle_token: Field::default(),
+        wigle_donate: false,
         reserve_default: config::DEFAULT_RESERVE_FREE_MB,
         reserve_live: s.inner.reserve.as_ref().map(|r| r.bytes() / (1024 * 1024)),
     };
@@ -404,6 +423,7 @@ pub async fn save(
         "gps" => build_gps(&posted),
         "hotspot" => build_hotspot(&posted, &current),
         "sync" => build_sync(&posted),
+        "wigle" => build_wigle(&posted, &current),
         _ => build_storage(&posted),
     };
     let keys = match built {
@@ -537,6 +557,15 @@ async fn refuse(
             page.country = typed("country", "hotspot.country");
         }
         "sync" => page.hub_url = typed("hub_url", "sync.hub_url"),
+        "wigle" => {
+            page.wigle_name = typed("api_name", "wigle.api_name");
+            // A token, refused or not, is never sent back into the page.
+            page.wigle_token = Field {
+                value: String::new(),
+                error: errors.get("wigle.api_token").cloned(),
+            };
+            page.wigle_donate = posted.checked("donate");
+        }
         _ => page.reserve_mb = typed("reserve_free_mb", "storage.reserve_free_mb"),
     }
     page.refused = Some((section, message));
@@ -730,6 +759,42 @@ fn build_sync(p: &Posted) -> Built {
         )]));
     }
     Ok(toml::Table::from_iter([("hub_url".to_owned(), url.into())]))
+}
+
+/// `[wigle]`: the account and the donation choice. An empty token field keeps the saved
+/// token (the page never shows it); an empty API name removes name and token both.
+fn build_wigle(p: &Posted, current: &toml::Table) -> Built {
+    let mut errors = BTreeMap::new();
+    let mut keys = toml::Table::new();
+    let name = p.get("api_name").trim();
+    if !name.is_empty()
+        && let Err(m) = config::check_wigle_credential(name, true)
+    {
+        errors.insert("wigle.api_name".into(), format!("The API name {m}."));
+    }
+    keys.insert("api_name".into(), name.into());
+    let token = p.get("api_token").trim();
+    if name.is_empty() {
+        keys.insert("api_token".into(), "".into());
+    } else if token.is_empty() {
+        let kept = current
+            .get("wigle")
+            .and_then(|w| w.get("api_token"))
+            .cloned();
+        if let Some(v) = kept {
+            keys.insert("api_token".into(), v);
+        }
+    } else if let Err(m) = config::check_wigle_credential(token, false) {
+        errors.insert("wigle.api_token".into(), format!("The API token {m}."));
+    } else {
+        keys.insert("api_token".into(), token.into());
+    }
+    keys.insert("donate".into(), p.checked("donate").into());
+    if errors.is_empty() {
+        Ok(keys)
+    } else {
+        Err(errors)
+    }
 }
 
 fn build_storage(p: &Posted) -> Built {
@@ -993,6 +1058,58 @@ mod tests {
         let t = overlay(&f);
         assert_eq!(t["hotspot"]["passphrase"].as_str(), Some("correct horse"));
         assert!(t["hotspot"].get("ssid").is_none(), "{t:?}");
+    }
+
+    #[tokio::test]
+    async fn the_wigle_token_is_saved_kept_when_left_empty_and_never_shown() {
+        let f = fixture(Vec::new(), Vec::new());
+        let resp = post(
+            &f,
+            "/settings/wigle",
+            &[
+                ("api_name", "AIDme"),
+                ("api_token", "tok3n-s3cret"),
+                ("donate", "on"),
+            ],
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let o = overlay(&f);
+        assert_eq!(o["wigle"]["api_name"].as_str(), Some("AIDme"));
+        assert_eq!(o["wigle"]["api_token"].as_str(), Some("tok3n-s3cret"));
+        assert_eq!(o["wigle"]["donate"].as_bool(), Some(true));
+        let html = body(get(&f, "/settings").await).await;
+        assert!(!html.contains("tok3n"), "the token is never shown back");
+        assert!(html.contains("set; leave empty to keep it"));
+        // Saved again with the token field empty: the token stays.
+        let resp = post(&f, "/settings/wigle", &[("api_name", "AIDme")]).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        let o = overlay(&f);
+        assert_eq!(o["wigle"]["api_token"].as_str(), Some("tok3n-s3cret"));
+        assert_eq!(o["wigle"]["donate"].as_bool(), Some(false));
+        // A bad token is refused by name, and not echoed.
+        let resp = post(
+            &f,
+            "/settings/wigle",
+            &[("api_name", "AIDme"), ("api_token", "has space")],
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let html = body(resp).await;
+        assert!(
+            html.contains("The API token may hold only printable ASCII"),
+            "{html}"
+        );
+        assert!(!html.contains("has space"));
+        // No API name: no account, the token goes too.
+        let resp = post(&f, "/settings/wigle", &[("api_name", "")]).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        assert!(
+            overlay(&f)
+                .get("wigle")
+                .and_then(|w| w.get("api_token"))
+                .is_none()
+        );
     }
 
     #[tokio::test]

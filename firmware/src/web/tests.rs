@@ -14,7 +14,7 @@ use crate::store::{Batch, Store, StoreWriter};
 const T0: i64 = 1_795_737_600_000_000;
 const MINUTE: i64 = 60_000_000;
 
-fn ap(i: u64, ssid: &[u8]) -> ApRecord {
+pub(super) fn ap(i: u64, ssid: &[u8]) -> ApRecord {
     ApRecord {
         bssid: MacAddr::from_u64(0x0200_0000_0000 + i),
         ssid: Some(ssid.to_vec()),
