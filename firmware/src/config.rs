@@ -803,6 +803,15 @@ pub fn merge(base: &mut toml::Table, over: &toml::Table) {
 /// data directory merged over it. Precedence, lowest first: defaults, the file, the overlay
 /// (then the command line's `--lock`, applied by the caller).
 pub fn load_layers(path: Option<&Path>) -> Result<(Config, Layers), ConfigError> {
+    load_layers_in(path, None)
+}
+
+/// [`load_layers`], with `data_dir` (a command line's `--data-dir`) over the file's
+/// `data_dir`: the overlay is then read from that directory.
+pub fn load_layers_in(
+    path: Option<&Path>,
+    data_dir: Option<&Path>,
+) -> Result<(Config, Layers), ConfigError> {
     let (mut file, origin) = match path {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
@@ -814,6 +823,12 @@ pub fn load_layers(path: Option<&Path>) -> Result<(Config, Layers), ConfigError>
         }
         None => (toml::Table::new(), "the defaults".to_string()),
     };
+    if let Some(d) = data_dir {
+        file.insert(
+            "data_dir".to_owned(),
+            toml::Value::String(d.display().to_string()),
+        );
+    }
     let base = Config::from_table(&file, &origin)?;
     let overlay_path = base.data_dir.join(OVERLAY_FILE);
     let overlay = read_overlay(&overlay_path)?;

@@ -11,6 +11,7 @@
 
 mod accounts;
 mod error;
+mod hub_devices;
 mod query;
 mod read;
 mod schema;
@@ -30,6 +31,7 @@ use crate::model::{ApRecord, ClientRecord, Fix, Observation, SessionRecord};
 use piwardrive_dot11::MacAddr;
 
 pub use error::StoreError;
+pub use hub_devices::HubDevice;
 pub use query::{ApRow, ApRows, page_of};
 pub use read::{ApLookup, Snapshot, TimeRange};
 pub use schema::SCHEMA_VERSION;

@@ -11,7 +11,8 @@ use super::StoreError;
 ///
 /// Adding a table is not such a change: a file without it still opens, because
 /// [`check_ready`] then reports the file not ready and [`prepare`] creates the missing table
-/// in the opening transaction (as for `session_macs`, and `users` and `api_tokens`). A new
+/// in the opening transaction (as for `session_macs`, `users`, `api_tokens` and the hub's `hub_devices` and
+/// `hub_device_tokens`). A new
 /// table must therefore be listed in both [`create_tables`] and [`check_ready`], and an index
 /// over existing data needs a backfill like [`backfill_session_macs`].
 pub const SCHEMA_VERSION: u32 = 1;
@@ -51,6 +52,13 @@ pub(crate) const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("use
 /// API tokens: the SHA-256 of the token (32 bytes; the token itself is never stored) to a
 /// postcard `accounts::TokenRecord`. Added after version 1, like `users`.
 pub(crate) const API_TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("api_tokens");
+/// Devices enrolled with this node as their hub: the device id (16 bytes) to a postcard
+/// `hub_devices::HubDevice`. Added after version 1, like `users`.
+pub(crate) const HUB_DEVICES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("hub_devices");
+/// The SHA-256 of each enrolled device's current token (32 bytes; the token is never stored)
+/// to its device id: a revoked or replaced token has no entry.
+pub(crate) const HUB_DEVICE_TOKENS: TableDefinition<&[u8], &[u8]> =
+    TableDefinition::new("hub_device_tokens");
 
 pub(crate) const META_SCHEMA_VERSION: &str = "schema_version";
 pub(crate) const META_DEVICE_ID: &str = "device_id";
@@ -71,6 +79,8 @@ pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(SESSION_MACS)?;
     txn.open_table(USERS)?;
     txn.open_table(API_TOKENS)?;
+    txn.open_table(HUB_DEVICES)?;
+    txn.open_table(HUB_DEVICE_TOKENS)?;
     Ok(())
 }
 
@@ -125,7 +135,9 @@ pub(crate) fn check_ready(db: &redb::Database) -> Option<Prepared> {
         && txn.open_table(TRACK).is_ok()
         && txn.open_table(SESSION_MACS).is_ok()
         && txn.open_table(USERS).is_ok()
-        && txn.open_table(API_TOKENS).is_ok();
+        && txn.open_table(API_TOKENS).is_ok()
+        && txn.open_table(HUB_DEVICES).is_ok()
+        && txn.open_table(HUB_DEVICE_TOKENS).is_ok();
     tables_exist.then_some(Prepared { device_id })
 }
 

@@ -99,6 +99,8 @@ pub struct AppState {
     settings: settings::SettingsState,
     /// The offline map tiles in the data directory's `tiles/` folder.
     tiles: tiles::Tiles,
+    /// The hub's enrollment and devices, when this process is `piwardrive hub`.
+    hub: Option<crate::hub::Hub>,
 }
 
 impl AppState {
@@ -118,7 +120,14 @@ impl AppState {
             writer: None,
             settings: SettingsState::for_demo(&dir),
             tiles: tiles::Tiles::new(&dir),
+            hub: None,
         }
+    }
+
+    /// The same, as the UI of `piwardrive hub`: the devices page and enrollment codes work.
+    pub fn with_hub(mut self, hub: crate::hub::Hub) -> AppState {
+        self.hub = Some(hub);
+        self
     }
 
     /// The same, showing the state of the store writer that records into the store.
@@ -317,6 +326,14 @@ pub async fn serve(
         .local_addr()
         .context("reading the web UI's listening address")?;
     tracing::info!("web UI listening on http://{local}/");
+    start_sampler(&state, &shutdown);
+    serve_http1(listener, router(state), None, shutdown).await;
+    tracing::info!("web UI stopped");
+    Ok(())
+}
+
+/// Starts the task that samples the host's readings for the system page, until `shutdown`.
+pub(crate) fn start_sampler(state: &AppState, shutdown: &CancellationToken) {
     let data_dir = state
         .store
         .path()
@@ -324,9 +341,6 @@ pub async fn serve(
         .map(std::path::Path::to_path_buf)
         .unwrap_or_default();
     tokio::spawn(state.history.clone().sample(data_dir, shutdown.clone()));
-    serve_http1(listener, router(state), shutdown).await;
-    tracing::info!("web UI stopped");
-    Ok(())
 }
 
 /// How long a client may take to send a request's headers before its connection is closed
@@ -345,7 +359,16 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 /// without an answer whenever the handler has not finished by the time it reads that EOF -
 /// an empty reply for every request that waits on the store. Each request carries the peer's
 /// address (`ConnectInfo`), which the login limiter keys on.
-async fn serve_http1(listener: tokio::net::TcpListener, app: Router, shutdown: CancellationToken) {
+///
+/// With `tls` (the hub), each connection first completes a TLS handshake, within
+/// [`crate::hub::TLS_HANDSHAKE_TIMEOUT`]; a handshake that fails or stalls closes that
+/// connection only (logged at debug level), never the server.
+pub(crate) async fn serve_http1(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: CancellationToken,
+) {
     use axum::extract::ConnectInfo;
     use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::service::TowerToHyperService;
@@ -377,7 +400,33 @@ async fn serve_http1(listener: tokio::net::TcpListener, app: Router, shutdown: C
         let svc = TowerToHyperService::new(svc);
         let shutdown = shutdown.clone();
         let conns_rx = conns_rx.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
+            use tokio_util::either::Either;
+            let stream = match tls {
+                None => Either::Left(stream),
+                Some(acceptor) => {
+                    let handshake = tokio::time::timeout(
+                        crate::hub::TLS_HANDSHAKE_TIMEOUT,
+                        acceptor.accept(stream),
+                    );
+                    let done = tokio::select! {
+                        r = handshake => r,
+                        () = shutdown.cancelled() => return,
+                    };
+                    match done {
+                        Ok(Ok(s)) => Either::Right(s),
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            return;
+                        }
+                    }
+                }
+            };
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
                 .half_close(true)
