@@ -38,6 +38,14 @@
 //!   `POST /settings/restart` (`run` only: the ordered restart); see [`settings`]
 //! - admin only: `GET /accounts`, `POST /accounts/users`, `POST /accounts/users/remove`,
 //!   `POST /accounts/tokens`, `POST /accounts/tokens/revoke`, `POST /accounts/password`
+//! - admin only: `POST /settings/enroll` (enrolls this device with a hub: URL and code, see
+//!   [`crate::upstream`]; the result is shown in the sync section)
+//! - admin only, `piwardrive hub`'s (a page saying "not a hub" elsewhere):
+//!   `GET /hub/devices` (make an enrollment code, list and revoke enrolled devices; see
+//!   [`hub_devices`]), `POST /hub/devices/code`, `POST /hub/devices/revoke`,
+//!   `POST /api/v1/hub/enroll-codes` (a new code as JSON, 201; 404 when not a hub)
+//! - not in this router: the hub's `/sync/v1/...` routes, merged beside it by
+//!   [`crate::hub::serve`] and gated by device tokens instead ([`crate::hub::sync_routes`])
 
 mod api;
 mod assets;
@@ -49,6 +57,7 @@ pub mod escape;
 mod exports;
 mod filter;
 mod format;
+mod hub_devices;
 mod login;
 pub(crate) mod map;
 mod openapi;
@@ -248,6 +257,11 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts/tokens", post(login::create_token))
         .route("/accounts/tokens/revoke", post(login::revoke_token))
         .route("/accounts/password", post(login::change_password))
+        .route("/hub/devices", get(hub_devices::page))
+        .route("/hub/devices/code", post(hub_devices::make_code))
+        .route("/hub/devices/revoke", post(hub_devices::revoke))
+        .route("/api/v1/hub/enroll-codes", post(hub_devices::api_make_code))
+        .route("/settings/enroll", post(settings::enroll))
         .fallback(not_found)
         // Every route and the fallback pass the gate first; the security headers go on
         // every response, refusals included.

@@ -14,6 +14,8 @@
 //! What applies when: the storage reserve at once (it is read by the store writer before
 //! every commit); capture and GPS at the restart; the hotspot at the next boot (the system
 //! image reads it); the sync hub URL is only stored, since sync is not built yet.
+//! - `POST /settings/enroll` (admin): enrolls the device with a hub (URL and code) and
+//!   saves `<data_dir>/upstream.toml`; the sync section shows the enrollment.
 //!
 //! Under `demo` there is no configuration file and nothing to restart: the overlay goes to
 //! the demo's temporary directory and changes nothing in the running demo.
@@ -168,6 +170,21 @@ struct SettingsPage {
     reserve_mb: Field,
     reserve_default: u64,
     reserve_live: Option<u64>,
+    /// The hub this device is enrolled with (`<data_dir>/upstream.toml`).
+    upstream: Option<UpstreamView>,
+    /// The enrollment form's URL (the configured hub URL until one is typed).
+    enroll_url: String,
+    /// The outcome of `POST /settings/enroll`: `Ok(message)` or `Err(message)`.
+    enrolled: Option<Result<String, String>>,
+}
+
+/// What the sync section shows of the enrollment (never the token).
+struct UpstreamView {
+    hub_url: String,
+    hub_id: String,
+    pin: String,
+    device_name: String,
+    enrolled_at: String,
 }
 
 impl SettingsPage {
@@ -311,9 +328,93 @@ async fn base_page(state: &AppState, ctx: &Ctx) -> SettingsPage {
         reserve_mb: Field::default(),
         reserve_default: config::DEFAULT_RESERVE_FREE_MB,
         reserve_live: s.inner.reserve.as_ref().map(|r| r.bytes() / (1024 * 1024)),
+        upstream: None,
+        enroll_url: String::new(),
+        enrolled: None,
     };
     fill(&mut page, &merged);
+    page.enroll_url = page.hub_url.value.clone();
+    match tokio::task::spawn_blocking(move || crate::upstream::Upstream::load(&dir)).await {
+        Ok(Ok(Some(up))) => {
+            page.upstream = Some(UpstreamView {
+                pin: up.pin_text(),
+                hub_url: up.hub_url,
+                hub_id: up.hub_id,
+                device_name: up.device_name,
+                enrolled_at: up.enrolled_at,
+            })
+        }
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) => page.enrolled = Some(Err(e.to_string())),
+        Err(e) => page.enrolled = Some(Err(e.to_string())),
+    }
     page
+}
+
+#[derive(Deserialize)]
+pub struct EnrollForm {
+    hub_url: String,
+    code: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /settings/enroll` (admin): enrolls this device with the hub at the URL with the
+/// code from the hub's Devices page (see [`crate::upstream::enroll`]), checks the new token
+/// through the pinned client, saves `<data_dir>/upstream.toml`, and shows the outcome in
+/// the sync section.
+pub async fn enroll(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<EnrollForm>,
+) -> Result<Response, WebError> {
+    let dir = state
+        .settings
+        .inner
+        .overlay_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let url = f.hub_url.trim().to_owned();
+    let name = match f.name.trim() {
+        "" => crate::upstream::default_name(),
+        n => n.to_owned(),
+    };
+    let device_id = state.store.device_id();
+    let outcome = async {
+        let up = crate::upstream::enroll(&url, &f.code, device_id, &name).await?;
+        let me = crate::upstream::Client::new(&up)?.whoami().await?;
+        if me.device_id != up.device_id {
+            return Err(crate::upstream::UpstreamError::Invalid(
+                "the hub takes the new token for another device".into(),
+            ));
+        }
+        let save_dir = dir.clone();
+        let saved = up.clone();
+        tokio::task::spawn_blocking(move || saved.save(&save_dir))
+            .await
+            .map_err(|e| crate::upstream::UpstreamError::Setup(e.to_string()))??;
+        Ok(up)
+    }
+    .await;
+    let mut page = base_page(&state, &ctx).await;
+    let status = match outcome {
+        Ok(up) => {
+            tracing::info!(hub = %up.hub_url, hub_id = %up.hub_id, "enrolled with a hub");
+            page.enrolled = Some(Ok(format!(
+                "Enrolled with the hub at {} as \u{201c}{}\u{201d}; its certificate is pinned.",
+                up.hub_url, up.device_name
+            )));
+            StatusCode::OK
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "enrollment with a hub failed");
+            page.enroll_url = url;
+            page.enrolled = Some(Err(format!("Not enrolled: {e}")));
+            StatusCode::BAD_REQUEST
+        }
+    };
+    Ok((status, Html(page.render()?)).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
