@@ -1042,6 +1042,72 @@ mod tests {
             .unwrap()
     }
 
+    /// The sync section's enrollment form against a real hub served over TLS in this
+    /// process: a mistyped code is named and saves nothing; a good one enrolls this store's
+    /// device, saves upstream.toml and shows the pin.
+    #[tokio::test]
+    async fn the_sync_section_enrolls_with_a_hub() {
+        let f = fixture(Vec::new(), Vec::new());
+        let hub_dir = tempfile::tempdir().unwrap();
+        let hub_store = crate::store::Store::open(&hub_dir.path().join("hub.redb")).unwrap();
+        let cert = crate::hub::tls::load_or_create(hub_dir.path(), &["localhost".into()]).unwrap();
+        let hub = crate::hub::Hub::new(hub_store.clone(), &cert, crate::hub::DEFAULT_CODE_TTL);
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(
+            crate::hub::tls::server_config(&cert).unwrap(),
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        let stop = CancellationToken::new();
+        let server = tokio::spawn(crate::web::serve_http1(
+            listener,
+            crate::hub::sync_routes(&hub),
+            Some(acceptor),
+            stop.clone(),
+        ));
+        let dir = overlay_path(&f).parent().unwrap().to_path_buf();
+        let resp = post(
+            &f,
+            "/settings/enroll",
+            &[("hub_url", &url), ("code", "7K3Q-M9XD"), ("name", "van")],
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let html = body(resp).await;
+        assert!(
+            html.contains("Not enrolled: the enrollment code has 8"),
+            "{html}"
+        );
+        assert!(!dir.join(crate::upstream::FILE).exists());
+        let code = hub.new_code().unwrap().code;
+        let resp = post(
+            &f,
+            "/settings/enroll",
+            &[("hub_url", &url), ("code", &code), ("name", "van")],
+        )
+        .await;
+        let status = resp.status();
+        let html = body(resp).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(html.contains("Enrolled with the hub at"), "{html}");
+        let pin = crate::hub::tls::fingerprint_text(&cert.fingerprint);
+        assert!(html.contains(&pin), "{html}");
+        let up = crate::upstream::Upstream::load(&dir).unwrap().unwrap();
+        assert_eq!(up.pin_text(), pin);
+        let enrolled = hub_store
+            .hub_device(&f.state.store.device_id())
+            .unwrap()
+            .unwrap();
+        assert_eq!(enrolled.name, "van");
+        // The page shows the enrollment on a later visit too.
+        let html = body(get(&f, "/settings").await).await;
+        assert!(
+            html.contains(&pin) && html.contains("Enroll again"),
+            "{html}"
+        );
+        stop.cancel();
+        server.await.unwrap();
+    }
+
     #[tokio::test]
     async fn a_saved_hotspot_is_in_the_overlay_and_shown_escaped() {
         let f = fixture(Vec::new(), Vec::new());
