@@ -92,6 +92,30 @@ pub async fn run(
     layers: Layers,
     shutdown: CancellationToken,
 ) -> anyhow::Result<Stopped> {
+    run_as(config, layers, None, shutdown).await
+}
+
+/// Runs `piwardrive hub`: the appliance with no capture source and no GPS (whatever
+/// `config` says), its UI and the sync routes served over HTTPS by [`crate::hub::serve`]
+/// on `hub.listen` instead of the plain-HTTP UI. Otherwise as [`run`].
+pub async fn run_hub(
+    mut config: Config,
+    layers: Layers,
+    hub: crate::hub::HubOptions,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Stopped> {
+    config.sources.clear();
+    config.gps.enabled = false;
+    config.web.listen = hub.listen;
+    run_as(config, layers, Some(hub), shutdown).await
+}
+
+async fn run_as(
+    config: Config,
+    layers: Layers,
+    hub: Option<crate::hub::HubOptions>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<Stopped> {
     let settings = config.validate()?;
     for w in &settings.warnings {
         tracing::warn!("{w}");
@@ -171,11 +195,20 @@ pub async fn run(
     observers.gps = gps_observer;
     tasks.close();
     let web_token = CancellationToken::new();
-    let mut web_task = tokio::spawn(crate::web::serve(
-        settings.listen,
-        web_state.with_sources(observers.clone()),
-        web_token.clone(),
-    ));
+    let web_state = web_state.with_sources(observers.clone());
+    let mut web_task = match hub {
+        None => tokio::spawn(crate::web::serve(
+            settings.listen,
+            web_state,
+            web_token.clone(),
+        )),
+        Some(hub) => tokio::spawn(crate::hub::serve(
+            hub,
+            store.clone(),
+            web_state,
+            web_token.clone(),
+        )),
+    };
     // The tracker's channel closes when the sources, the ticker and the GPS bridge have all
     // dropped their senders: that is how the tracker knows the sources are done.
     drop(input_tx);

@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod export;
 pub mod gps;
+pub mod hub;
 pub mod ingest;
 pub mod model;
 pub mod replication;
@@ -16,6 +17,7 @@ pub mod store;
 pub mod synth;
 pub mod system;
 pub mod tracker;
+pub mod upstream;
 pub mod web;
 pub mod wigle;
 

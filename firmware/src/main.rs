@@ -137,6 +137,38 @@ enum Command {
         #[command(subcommand)]
         action: WigleAction,
     },
+    /// The home server: the store and web UI without capture or GPS, served over HTTPS with
+    /// its own certificate (made on first start in <data_dir>/hub-tls/), plus the endpoints
+    /// devices sync to. Enroll devices from its Devices page (/hub/devices). Until Ctrl-C or
+    /// SIGTERM. `hub devices` and `hub revoke` work while it is stopped.
+    #[command(args_conflicts_with_subcommands = true)]
+    Hub {
+        #[command(subcommand)]
+        action: Option<HubAction>,
+        /// A configuration file as for `run` (its capture sources and GPS are ignored).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Directory of the hub's store and certificate (default: the configuration's
+        /// data_dir, else /data).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Address to serve HTTPS on.
+        #[arg(long, default_value = piwardrive::hub::DEFAULT_LISTEN, value_name = "ADDR")]
+        listen: SocketAddr,
+        /// Another host name or IP address the hub is reached at, for its certificate's
+        /// names (repeatable; only used when the certificate is made).
+        #[arg(long, value_name = "NAME")]
+        san: Vec<String>,
+        /// Lifetime of enrollment codes, in seconds (for tests).
+        #[arg(long, hide = true, default_value_t = piwardrive::hub::DEFAULT_CODE_TTL.as_secs())]
+        enroll_code_ttl: u64,
+    },
+    /// The device's link to its hub: enroll with a code from the hub's Devices page, show
+    /// the enrollment.
+    Sync {
+        #[command(subcommand)]
+        action: SyncAction,
+    },
     /// Set the system clock (needs CAP_SYS_TIME): the fallback when there is no GPS fix.
     #[command(hide = true)]
     SetClock {
@@ -231,6 +263,50 @@ enum WigleAction {
         /// Build the files and say what would be sent; send and record nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum HubAction {
+    /// List the enrolled devices: id, name, enrolled, last seen, revoked.
+    Devices {
+        #[arg(long, value_name = "DIR", default_value = piwardrive::config::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
+    /// Revoke a device's token (the hub must be stopped; or use the Devices page): its
+    /// requests are refused until it enrolls again.
+    Revoke {
+        #[arg(long, value_name = "DIR", default_value = piwardrive::config::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// The device's id (32 hex digits, or a unique prefix of at least 4) or its name.
+        #[arg(value_name = "DEVICE")]
+        device: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SyncAction {
+    /// Enroll this device with a hub: URL of the hub (https://host:8443) and the code its
+    /// Devices page shows. Saves <data_dir>/upstream.toml. The appliance must be stopped
+    /// (it holds the store); while it runs, use the sync section of the settings page.
+    Enroll {
+        #[arg(value_name = "URL")]
+        url: String,
+        #[arg(value_name = "CODE")]
+        code: String,
+        #[arg(long, value_name = "DIR", default_value = piwardrive::config::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// The name the hub lists this device under (default: the host name).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+    },
+    /// Show the hub this device is enrolled with (never the token).
+    Status {
+        #[arg(long, value_name = "DIR", default_value = piwardrive::config::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// Also ask the hub who it takes this device for (GET /sync/v1/whoami).
+        #[arg(long)]
+        check: bool,
     },
 }
 
@@ -523,9 +599,198 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo::run(listen, speed, captures, password)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Hub {
+            action: Some(action),
+            ..
+        } => hub_command(action),
+        Command::Hub {
+            action: None,
+            config,
+            data_dir,
+            listen,
+            san,
+            enroll_code_ttl,
+        } => {
+            let opts = piwardrive::hub::HubOptions {
+                listen,
+                extra_names: san,
+                code_ttl: std::time::Duration::from_secs(enroll_code_ttl.max(1)),
+            };
+            let load = || -> anyhow::Result<_> {
+                Ok(piwardrive::config::load_layers_in(
+                    config.as_deref(),
+                    data_dir.as_deref(),
+                )?)
+            };
+            let mut loaded = load()?;
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async {
+                let shutdown = signal_token()?;
+                loop {
+                    let (config, layers) = loaded;
+                    let run = piwardrive::appliance::run_hub(
+                        config,
+                        layers,
+                        opts.clone(),
+                        shutdown.clone(),
+                    );
+                    match run.await? {
+                        piwardrive::appliance::Stopped::Shutdown => return anyhow::Ok(()),
+                        piwardrive::appliance::Stopped::Restart => {
+                            tracing::info!("restarting with the saved settings");
+                            loaded = load()?;
+                        }
+                    }
+                }
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sync { action } => sync_command(action),
         Command::User { action } => user_command(action),
         Command::Wigle { action } => wigle_command(action),
         Command::Token { action } => token_command(action),
+    }
+}
+
+/// A token cancelled by SIGINT or SIGTERM.
+fn signal_token() -> anyhow::Result<tokio_util::sync::CancellationToken> {
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let on_signal = shutdown.clone();
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT: shutting down"),
+            _ = sigterm.recv() => tracing::info!("SIGTERM: shutting down"),
+        }
+        on_signal.cancel();
+    });
+    Ok(shutdown)
+}
+
+fn hub_command(action: HubAction) -> anyhow::Result<ExitCode> {
+    use piwardrive::accounts::to_hex;
+    match action {
+        HubAction::Devices { data_dir } => {
+            let store = open_existing_store(&data_dir)?;
+            let mut out = String::new();
+            for d in store.hub_devices()? {
+                out += &format!(
+                    "{}\t{}\tenrolled {}\tlast seen {}{}\n",
+                    to_hex(&d.id),
+                    d.name.replace(|c: char| c.is_control(), " "),
+                    time_text(d.enrolled_us),
+                    d.last_seen_us.map_or_else(|| "never".to_owned(), time_text),
+                    d.revoked_us
+                        .map_or_else(String::new, |t| format!("\trevoked {}", time_text(t)))
+                );
+            }
+            print_stdout(&out)
+        }
+        HubAction::Revoke { data_dir, device } => {
+            let store = open_existing_store(&data_dir)?;
+            let devices = store.hub_devices()?;
+            let wanted = device.to_ascii_lowercase();
+            let matches: Vec<_> = devices
+                .iter()
+                .filter(|d| {
+                    d.name == device || (wanted.len() >= 4 && to_hex(&d.id).starts_with(&wanted))
+                })
+                .collect();
+            let d = match matches.as_slice() {
+                [d] => *d,
+                [] => anyhow::bail!(
+                    "no enrolled device has the id or name {device:?} (see `piwardrive hub devices`)"
+                ),
+                _ => anyhow::bail!(
+                    "{device:?} names {} devices: give the full id (see `piwardrive hub devices`)",
+                    matches.len()
+                ),
+            };
+            anyhow::ensure!(
+                store.revoke_hub_device(&d.id, piwardrive::accounts::now_us())?,
+                "device {} ({}) is revoked already",
+                to_hex(&d.id),
+                d.name
+            );
+            eprintln!(
+                "device {} ({}) revoked: its requests are refused until it enrolls again",
+                to_hex(&d.id),
+                d.name
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn sync_command(action: SyncAction) -> anyhow::Result<ExitCode> {
+    use piwardrive::upstream::{self, Upstream};
+    match action {
+        SyncAction::Enroll {
+            url,
+            code,
+            data_dir,
+            name,
+        } => {
+            let store = open_store(&data_dir).context(
+                "opening the store for the device id (if `piwardrive run` is running, stop it \
+                 or enroll from the sync section of its settings page)",
+            )?;
+            let device_id = store.device_id();
+            drop(store);
+            let name = name.unwrap_or_else(upstream::default_name);
+            let rt = tokio::runtime::Runtime::new()?;
+            let up = rt.block_on(async {
+                let up = upstream::enroll(&url, &code, device_id, &name).await?;
+                // The token works through the pinned client before it is saved.
+                let me = upstream::Client::new(&up)?.whoami().await?;
+                anyhow::ensure!(
+                    me.device_id == up.device_id,
+                    "the hub takes the new token for device {}, not this one",
+                    me.device_id
+                );
+                anyhow::Ok(up)
+            })?;
+            up.save(&data_dir)?;
+            eprintln!(
+                "enrolled with the hub at {} (hub id {}) as {:?} (device id {}); its                  certificate is pinned: SHA-256 {}. Saved to {}",
+                up.hub_url,
+                up.hub_id,
+                up.device_name,
+                up.device_id,
+                up.pin_text(),
+                Upstream::path(&data_dir).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        SyncAction::Status { data_dir, check } => {
+            let Some(up) = Upstream::load(&data_dir)? else {
+                eprintln!(
+                    "not enrolled with a hub (no {}): run `piwardrive sync enroll URL CODE`",
+                    Upstream::path(&data_dir).display()
+                );
+                return Ok(ExitCode::from(1));
+            };
+            let mut out = format!(
+                "hub_url\t{}\nhub_id\t{}\npin_sha256\t{}\ndevice_id\t{}\ndevice_name\t{}\nenrolled_at\t{}\n",
+                up.hub_url,
+                up.hub_id,
+                up.pin_text(),
+                up.device_id,
+                up.device_name,
+                up.enrolled_at
+            );
+            if check {
+                let rt = tokio::runtime::Runtime::new()?;
+                let me = rt.block_on(async {
+                    upstream::Client::with_timeout(&up, std::time::Duration::from_secs(15))?
+                        .whoami()
+                        .await
+                })?;
+                out += &format!("check\tok: the hub knows this device as {:?}\n", me.name);
+            }
+            print_stdout(&out)
+        }
     }
 }
 

@@ -39,7 +39,7 @@ impl Store {
     /// A read that treats a missing accounts table as empty: [`Store::open`] creates the
     /// tables, so this only matters for a file opened by something older mid-flight, but a
     /// login page is no place to fail on it.
-    fn read_accounts<T: Default>(
+    pub(super) fn read_accounts<T: Default>(
         &self,
         f: impl FnOnce(&ReadTransaction) -> Result<T, Fault>,
     ) -> Result<T, StoreError> {
@@ -187,6 +187,6 @@ impl Store {
 }
 
 /// Turns "table does not exist" into the error [`Store::read_accounts`] maps to empty.
-fn open_read<T>(r: Result<T, TableError>) -> Result<T, Fault> {
+pub(super) fn open_read<T>(r: Result<T, TableError>) -> Result<T, Fault> {
     r.map_err(|e| Fault::Redb(e.into()))
 }

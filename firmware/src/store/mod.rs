@@ -12,6 +12,7 @@
 
 mod accounts;
 mod error;
+mod hub_devices;
 mod query;
 mod read;
 mod replica;
@@ -33,6 +34,7 @@ use crate::model::{ApRecord, ClientRecord, Fix, Observation, SessionRecord};
 use piwardrive_dot11::MacAddr;
 
 pub use error::StoreError;
+pub use hub_devices::HubDevice;
 pub use query::{ApRow, ApRows, page_of};
 pub use read::{ApLookup, Snapshot, TimeRange};
 pub use replica::{HubApplyError, Outbox};

@@ -11,7 +11,8 @@ use super::StoreError;
 ///
 /// Adding a table is not such a change: a file without it still opens, because
 /// [`check_ready`] then reports the file not ready and [`prepare`] creates the missing table
-/// in the opening transaction (as for `session_macs`, and `users`, `api_tokens` and `wigle_uploads`). A new
+/// in the opening transaction (as for `session_macs`, `users`, `api_tokens`, `wigle_uploads`
+/// and the hub's tables). A new
 /// table must therefore be listed in both [`create_tables`] and [`check_ready`], and an index
 /// over existing data needs a backfill like [`backfill_session_macs`].
 pub const SCHEMA_VERSION: u32 = 1;
@@ -72,6 +73,13 @@ pub(crate) const REPLICA: TableDefinition<&str, &[u8]> = TableDefinition::new("r
 pub(crate) const HUB_OBS: TableDefinition<(u128, u64), u64> = TableDefinition::new("hub_obs");
 /// Hub: BSSID to the postcard `NetworkSummary` joined from every device's.
 pub(crate) const HUB_NETS: TableDefinition<u64, &[u8]> = TableDefinition::new("hub_nets");
+/// Devices enrolled with this node as their hub: the device id (16 bytes) to a postcard
+/// `hub_devices::HubDevice`. Added after version 1, like `users`.
+pub(crate) const HUB_DEVICES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("hub_devices");
+/// The SHA-256 of each enrolled device's current token (32 bytes; the token is never stored)
+/// to its device id: a revoked or replaced token has no entry.
+pub(crate) const HUB_DEVICE_TOKENS: TableDefinition<&[u8], &[u8]> =
+    TableDefinition::new("hub_device_tokens");
 
 pub(crate) const META_SCHEMA_VERSION: &str = "schema_version";
 pub(crate) const META_DEVICE_ID: &str = "device_id";
@@ -98,6 +106,8 @@ pub(crate) fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(HUB_OBS)?;
     txn.open_table(HUB_NETS)?;
     txn.open_table(WIGLE_UPLOADS)?;
+    txn.open_table(HUB_DEVICES)?;
+    txn.open_table(HUB_DEVICE_TOKENS)?;
     Ok(())
 }
 
@@ -178,7 +188,9 @@ pub(crate) fn check_ready(db: &redb::Database) -> Option<Prepared> {
         && txn.open_table(REPLICA).is_ok()
         && txn.open_table(HUB_OBS).is_ok()
         && txn.open_table(HUB_NETS).is_ok()
-        && txn.open_table(WIGLE_UPLOADS).is_ok();
+        && txn.open_table(WIGLE_UPLOADS).is_ok()
+        && txn.open_table(HUB_DEVICES).is_ok()
+        && txn.open_table(HUB_DEVICE_TOKENS).is_ok();
     tables_exist.then_some(Prepared { device_id })
 }
 

@@ -351,7 +351,13 @@ pub fn is_public(path: &str, setup_open: bool) -> bool {
 
 /// Paths only an admin may reach, even to read.
 pub fn is_admin_only(path: &str) -> bool {
-    path == "/accounts" || path.starts_with("/accounts/") || path.starts_with("/api/v1/accounts")
+    path == "/accounts"
+        || path.starts_with("/accounts/")
+        || path.starts_with("/api/v1/accounts")
+        || path == "/hub"
+        || path.starts_with("/hub/")
+        || path.starts_with("/api/v1/hub/")
+        || path == "/settings/enroll"
 }
 
 /// `next` if it is a path on this server, else `/`: a login link must never send the user

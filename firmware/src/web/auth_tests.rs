@@ -109,6 +109,11 @@ async fn every_route_but_the_allowlist_refuses_a_request_without_session_or_toke
         ("POST", "/settings/x"),
         ("GET", "/exports/wigle-upload"),
         ("POST", "/exports/wigle-upload"),
+        ("POST", "/settings/enroll"),
+        ("GET", "/hub/devices"),
+        ("POST", "/hub/devices/code"),
+        ("POST", "/hub/devices/revoke"),
+        ("POST", "/api/v1/hub/enroll-codes"),
     ] {
         assert!(
             routes.iter().any(|(m, p)| (*m, p.as_str()) == must),
@@ -531,12 +536,15 @@ async fn a_viewer_can_read_but_not_change_anything() {
         "no admin menu for a viewer"
     );
     let csrf = csrf_field(&page);
-    assert_eq!(
-        send_anon(&f.state, as_viewer("GET", "/accounts", None))
-            .await
-            .status(),
-        StatusCode::FORBIDDEN
-    );
+    for uri in ["/accounts", "/hub/devices"] {
+        assert_eq!(
+            send_anon(&f.state, as_viewer("GET", uri, None))
+                .await
+                .status(),
+            StatusCode::FORBIDDEN,
+            "{uri}"
+        );
+    }
     for uri in [
         "/accounts/tokens",
         "/accounts/users",
@@ -545,6 +553,10 @@ async fn a_viewer_can_read_but_not_change_anything() {
         "/settings/restart",
         "/settings/wigle",
         "/exports/wigle-upload",
+        "/settings/enroll",
+        "/hub/devices/code",
+        "/hub/devices/revoke",
+        "/api/v1/hub/enroll-codes",
     ] {
         let resp = send_anon(&f.state, as_viewer("POST", uri, Some(&csrf))).await;
         assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{uri}");
@@ -860,4 +872,73 @@ async fn the_dashboard_stream_ends_with_its_session() {
     })
     .await;
     assert!(ended.is_ok(), "the stream went on after the session ended");
+}
+
+/// The hub's Devices page: an admin makes a code (with the CSRF token only), sees the
+/// enrolled devices with their names escaped, and revokes one.
+#[tokio::test]
+async fn the_hub_devices_page_makes_codes_and_revokes_behind_csrf() {
+    let mut f = with_admin();
+    // Not a hub: the page says so, the API route is a JSON 404.
+    let page = body(get(&f, "/hub/devices").await).await;
+    assert!(page.contains("not a hub"), "{page}");
+    let dir = tempfile::tempdir().unwrap();
+    let cert = crate::hub::tls::load_or_create(dir.path(), &["localhost".into()]).unwrap();
+    let hub = crate::hub::Hub::new(f.state.store.clone(), &cert, crate::hub::DEFAULT_CODE_TTL);
+    f.state = f.state.clone().with_hub(hub.clone());
+    let id = [0xa5u8; 16];
+    f.state
+        .store
+        .enroll_hub_device(&id, "<b>van</b>", &[3; 32], 1)
+        .unwrap();
+    let page = body(get(&f, "/hub/devices").await).await;
+    assert!(page.contains("&#60;b&#62;van&#60;/b&#62;") || page.contains("&lt;b&gt;van"));
+    assert!(!page.contains("<b>van"));
+    assert!(page.contains(&crate::hub::tls::fingerprint_text(&cert.fingerprint)));
+    let csrf = csrf_field(&page);
+    let form = |uri: &str, body: String| {
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    // Without the CSRF token: refused, no code made.
+    let resp = send(&f, form("/hub/devices/code", String::new())).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert_eq!(hub.open_codes(), 0);
+    let resp = send(&f, form("/hub/devices/code", format!("csrf={csrf}"))).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(header(&resp, header::CACHE_CONTROL), "no-store");
+    let page = body(resp).await;
+    let marker = "<code class=\"mono token\">";
+    let at = page.find(marker).unwrap() + marker.len();
+    let code = crate::hub::code::Code::parse(&page[at..at + 19]).unwrap();
+    assert!(code.names(&cert.fingerprint));
+    assert_eq!(hub.open_codes(), 1);
+    // Revoke: without the token refused, with it done.
+    let hex = accounts::to_hex(&id);
+    let resp = send(&f, form("/hub/devices/revoke", format!("id={hex}"))).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(
+        f.state
+            .store
+            .hub_device_by_token(&[3; 32])
+            .unwrap()
+            .is_some()
+    );
+    let resp = send(
+        &f,
+        form("/hub/devices/revoke", format!("csrf={csrf}&id={hex}")),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(
+        f.state
+            .store
+            .hub_device_by_token(&[3; 32])
+            .unwrap()
+            .is_none()
+    );
+    let page = body(get(&f, "/hub/devices").await).await;
+    assert!(page.contains("revoked"), "{page}");
 }

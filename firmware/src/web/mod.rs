@@ -41,6 +41,14 @@
 //!   see [`wigle`])
 //! - admin only: `GET /accounts`, `POST /accounts/users`, `POST /accounts/users/remove`,
 //!   `POST /accounts/tokens`, `POST /accounts/tokens/revoke`, `POST /accounts/password`
+//! - admin only: `POST /settings/enroll` (enrolls this device with a hub: URL and code, see
+//!   [`crate::upstream`]; the result is shown in the sync section)
+//! - admin only, `piwardrive hub`'s (a page saying "not a hub" elsewhere):
+//!   `GET /hub/devices` (make an enrollment code, list and revoke enrolled devices; see
+//!   [`hub_devices`]), `POST /hub/devices/code`, `POST /hub/devices/revoke`,
+//!   `POST /api/v1/hub/enroll-codes` (a new code as JSON, 201; 404 when not a hub)
+//! - not in this router: the hub's `/sync/v1/...` routes, merged beside it by
+//!   [`crate::hub::serve`] and gated by device tokens instead ([`crate::hub::sync_routes`])
 
 mod api;
 mod assets;
@@ -52,6 +60,7 @@ pub mod escape;
 mod exports;
 mod filter;
 mod format;
+mod hub_devices;
 mod login;
 pub(crate) mod map;
 mod openapi;
@@ -105,6 +114,8 @@ pub struct AppState {
     tiles: tiles::Tiles,
     /// The WiGLE upload the Exports page started, if any, and how the last one ended.
     wigle: wigle::UploadJob,
+    /// The hub's enrollment and devices, when this process is `piwardrive hub`.
+    hub: Option<crate::hub::Hub>,
 }
 
 impl AppState {
@@ -125,7 +136,14 @@ impl AppState {
             settings: SettingsState::for_demo(&dir),
             tiles: tiles::Tiles::new(&dir),
             wigle: wigle::UploadJob::default(),
+            hub: None,
         }
+    }
+
+    /// The same, as the UI of `piwardrive hub`: the devices page and enrollment codes work.
+    pub fn with_hub(mut self, hub: crate::hub::Hub) -> AppState {
+        self.hub = Some(hub);
+        self
     }
 
     /// The same, showing the state of the store writer that records into the store.
@@ -250,6 +268,11 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts/tokens", post(login::create_token))
         .route("/accounts/tokens/revoke", post(login::revoke_token))
         .route("/accounts/password", post(login::change_password))
+        .route("/hub/devices", get(hub_devices::page))
+        .route("/hub/devices/code", post(hub_devices::make_code))
+        .route("/hub/devices/revoke", post(hub_devices::revoke))
+        .route("/api/v1/hub/enroll-codes", post(hub_devices::api_make_code))
+        .route("/settings/enroll", post(settings::enroll))
         .fallback(not_found)
         // Every route and the fallback pass the gate first; the security headers go on
         // every response, refusals included.
@@ -328,6 +351,14 @@ pub async fn serve(
         .local_addr()
         .context("reading the web UI's listening address")?;
     tracing::info!("web UI listening on http://{local}/");
+    start_sampler(&state, &shutdown);
+    serve_http1(listener, router(state), None, shutdown).await;
+    tracing::info!("web UI stopped");
+    Ok(())
+}
+
+/// Starts the task that samples the host's readings for the system page, until `shutdown`.
+pub(crate) fn start_sampler(state: &AppState, shutdown: &CancellationToken) {
     let data_dir = state
         .store
         .path()
@@ -335,9 +366,6 @@ pub async fn serve(
         .map(std::path::Path::to_path_buf)
         .unwrap_or_default();
     tokio::spawn(state.history.clone().sample(data_dir, shutdown.clone()));
-    serve_http1(listener, router(state), shutdown).await;
-    tracing::info!("web UI stopped");
-    Ok(())
 }
 
 /// How long a client may take to send a request's headers before its connection is closed
@@ -356,7 +384,16 @@ const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
 /// without an answer whenever the handler has not finished by the time it reads that EOF -
 /// an empty reply for every request that waits on the store. Each request carries the peer's
 /// address (`ConnectInfo`), which the login limiter keys on.
-async fn serve_http1(listener: tokio::net::TcpListener, app: Router, shutdown: CancellationToken) {
+///
+/// With `tls` (the hub), each connection first completes a TLS handshake, within
+/// [`crate::hub::TLS_HANDSHAKE_TIMEOUT`]; a handshake that fails or stalls closes that
+/// connection only (logged at debug level), never the server.
+pub(crate) async fn serve_http1(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: CancellationToken,
+) {
     use axum::extract::ConnectInfo;
     use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::service::TowerToHyperService;
@@ -388,7 +425,33 @@ async fn serve_http1(listener: tokio::net::TcpListener, app: Router, shutdown: C
         let svc = TowerToHyperService::new(svc);
         let shutdown = shutdown.clone();
         let conns_rx = conns_rx.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
+            use tokio_util::either::Either;
+            let stream = match tls {
+                None => Either::Left(stream),
+                Some(acceptor) => {
+                    let handshake = tokio::time::timeout(
+                        crate::hub::TLS_HANDSHAKE_TIMEOUT,
+                        acceptor.accept(stream),
+                    );
+                    let done = tokio::select! {
+                        r = handshake => r,
+                        () = shutdown.cancelled() => return,
+                    };
+                    match done {
+                        Ok(Ok(s)) => Either::Right(s),
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            return;
+                        }
+                    }
+                }
+            };
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
                 .half_close(true)

@@ -358,7 +358,12 @@ mod tests {
     /// Checks `resp` against what the document says `path`'s GET answers with that status:
     /// documented at all, the same media type, a body the schema accepts. Returns the body.
     async fn check(d: &Value, path: &str, uri: &str, resp: Response) -> Value {
-        let op = &d["paths"][path]["get"];
+        check_op(d, path, "get", uri, resp).await
+    }
+
+    /// [`check`] for `method`'s operation.
+    async fn check_op(d: &Value, path: &str, method: &str, uri: &str, resp: Response) -> Value {
+        let op = &d["paths"][path][method];
         let status = resp.status();
         let documented = response(d, op, status.as_str())
             .unwrap_or_else(|| panic!("GET {uri}: {status} is not documented for {path}"));
@@ -396,7 +401,15 @@ mod tests {
         let (f, token) = hostile_store();
         let d = doc();
         let mut seen: BTreeSet<(String, String)> = BTreeSet::new();
-        let paths = d["paths"].as_object().unwrap().clone();
+        // The GET paths; the one POST (the hub's enrollment codes) has its own test below.
+        let paths: serde_json::Map<String, Value> = d["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, item)| item.get("get").is_some())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        assert!(paths.len() >= 12);
         for (path, item) in &paths {
             let op = &item["get"];
             let mut hit = |status: StatusCode| {
@@ -590,6 +603,63 @@ mod tests {
         assert_eq!(s[0]["clock"], "GPS-corrected");
         assert_eq!(s[1]["ended"], "2026-11-27T01:30:00Z");
         assert_eq!(s[1]["exports"][0]["href"], "/exports/wigle?session=1");
+    }
+
+    /// `POST /api/v1/hub/enroll-codes`: every documented answer, from a hub and a device.
+    #[tokio::test]
+    async fn the_enroll_code_route_answers_as_documented() {
+        let d = doc();
+        let path = "/api/v1/hub/enroll-codes";
+        let (f, viewer) = hostile_store();
+        let (admin, hash) = crate::accounts::new_token().unwrap();
+        f.state
+            .store
+            .add_token(
+                &hash,
+                &TokenRecord {
+                    name: "admin-script".into(),
+                    role: Role::Admin,
+                    created_us: T0,
+                    last_used_us: None,
+                },
+            )
+            .unwrap();
+        async fn post(state: &crate::web::AppState, token: Option<&str>) -> Response {
+            let mut b = Request::post("/api/v1/hub/enroll-codes");
+            if let Some(t) = token {
+                b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+            }
+            send_anon(state, b.body(Body::empty()).unwrap()).await
+        }
+        let mut seen = BTreeSet::new();
+        // Not a hub: 404.
+        let resp = post(&f.state, Some(&admin)).await;
+        seen.insert(resp.status().as_u16());
+        check_op(&d, path, "post", path, resp).await;
+        let resp = post(&f.state, None).await;
+        seen.insert(resp.status().as_u16());
+        check_op(&d, path, "post", path, resp).await;
+        let resp = post(&f.state, Some(&viewer)).await;
+        seen.insert(resp.status().as_u16());
+        check_op(&d, path, "post", path, resp).await;
+        // A hub: 201 and a code that names its certificate.
+        let dir = tempfile::tempdir().unwrap();
+        let cert = crate::hub::tls::load_or_create(dir.path(), &["localhost".into()]).unwrap();
+        let hub = crate::hub::Hub::new(f.state.store.clone(), &cert, crate::hub::DEFAULT_CODE_TTL);
+        let state = f.state.clone().with_hub(hub);
+        let resp = post(&state, Some(&admin)).await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        seen.insert(201);
+        let body = check_op(&d, path, "post", path, resp).await;
+        let code = crate::hub::code::Code::parse(body["code"].as_str().unwrap()).unwrap();
+        assert!(code.names(&cert.fingerprint));
+        let documented: BTreeSet<u16> = d["paths"][path]["post"]["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.parse().unwrap())
+            .collect();
+        assert_eq!(seen, documented);
     }
 
     #[tokio::test]

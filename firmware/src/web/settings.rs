@@ -15,6 +15,8 @@
 //! every commit); capture and GPS at the restart; the hotspot at the next boot (the system
 //! image reads it); the sync hub URL is only stored, since sync is not built yet; the WiGLE
 //! account at the next upload (the Exports page reads it afresh each time).
+//! - `POST /settings/enroll` (admin): enrolls the device with a hub (URL and code) and
+//!   saves `<data_dir>/upstream.toml`; the sync section shows the enrollment.
 //!
 //! Under `demo` there is no configuration file and nothing to restart: the overlay goes to
 //! the demo's temporary directory and changes nothing in the running demo.
@@ -180,6 +182,21 @@ struct SettingsPage {
     wigle_donate: bool,
     reserve_default: u64,
     reserve_live: Option<u64>,
+    /// The hub this device is enrolled with (`<data_dir>/upstream.toml`).
+    upstream: Option<UpstreamView>,
+    /// The enrollment form's URL (the configured hub URL until one is typed).
+    enroll_url: String,
+    /// The outcome of `POST /settings/enroll`: `Ok(message)` or `Err(message)`.
+    enrolled: Option<Result<String, String>>,
+}
+
+/// What the sync section shows of the enrollment (never the token).
+struct UpstreamView {
+    hub_url: String,
+    hub_id: String,
+    pin: String,
+    device_name: String,
+    enrolled_at: String,
 }
 
 impl SettingsPage {
@@ -330,9 +347,93 @@ async fn base_page(state: &AppState, ctx: &Ctx) -> SettingsPage {
         wigle_donate: false,
         reserve_default: config::DEFAULT_RESERVE_FREE_MB,
         reserve_live: s.inner.reserve.as_ref().map(|r| r.bytes() / (1024 * 1024)),
+        upstream: None,
+        enroll_url: String::new(),
+        enrolled: None,
     };
     fill(&mut page, &merged);
+    page.enroll_url = page.hub_url.value.clone();
+    match tokio::task::spawn_blocking(move || crate::upstream::Upstream::load(&dir)).await {
+        Ok(Ok(Some(up))) => {
+            page.upstream = Some(UpstreamView {
+                pin: up.pin_text(),
+                hub_url: up.hub_url,
+                hub_id: up.hub_id,
+                device_name: up.device_name,
+                enrolled_at: up.enrolled_at,
+            })
+        }
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) => page.enrolled = Some(Err(e.to_string())),
+        Err(e) => page.enrolled = Some(Err(e.to_string())),
+    }
     page
+}
+
+#[derive(Deserialize)]
+pub struct EnrollForm {
+    hub_url: String,
+    code: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /settings/enroll` (admin): enrolls this device with the hub at the URL with the
+/// code from the hub's Devices page (see [`crate::upstream::enroll`]), checks the new token
+/// through the pinned client, saves `<data_dir>/upstream.toml`, and shows the outcome in
+/// the sync section.
+pub async fn enroll(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<EnrollForm>,
+) -> Result<Response, WebError> {
+    let dir = state
+        .settings
+        .inner
+        .overlay_path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let url = f.hub_url.trim().to_owned();
+    let name = match f.name.trim() {
+        "" => crate::upstream::default_name(),
+        n => n.to_owned(),
+    };
+    let device_id = state.store.device_id();
+    let outcome = async {
+        let up = crate::upstream::enroll(&url, &f.code, device_id, &name).await?;
+        let me = crate::upstream::Client::new(&up)?.whoami().await?;
+        if me.device_id != up.device_id {
+            return Err(crate::upstream::UpstreamError::Invalid(
+                "the hub takes the new token for another device".into(),
+            ));
+        }
+        let save_dir = dir.clone();
+        let saved = up.clone();
+        tokio::task::spawn_blocking(move || saved.save(&save_dir))
+            .await
+            .map_err(|e| crate::upstream::UpstreamError::Setup(e.to_string()))??;
+        Ok(up)
+    }
+    .await;
+    let mut page = base_page(&state, &ctx).await;
+    let status = match outcome {
+        Ok(up) => {
+            tracing::info!(hub = %up.hub_url, hub_id = %up.hub_id, "enrolled with a hub");
+            page.enrolled = Some(Ok(format!(
+                "Enrolled with the hub at {} as \u{201c}{}\u{201d}; its certificate is pinned.",
+                up.hub_url, up.device_name
+            )));
+            StatusCode::OK
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "enrollment with a hub failed");
+            page.enroll_url = url;
+            page.enrolled = Some(Err(format!("Not enrolled: {e}")));
+            StatusCode::BAD_REQUEST
+        }
+    };
+    Ok((status, Html(page.render()?)).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1004,6 +1105,72 @@ mod tests {
             .unwrap()
             .parse()
             .unwrap()
+    }
+
+    /// The sync section's enrollment form against a real hub served over TLS in this
+    /// process: a mistyped code is named and saves nothing; a good one enrolls this store's
+    /// device, saves upstream.toml and shows the pin.
+    #[tokio::test]
+    async fn the_sync_section_enrolls_with_a_hub() {
+        let f = fixture(Vec::new(), Vec::new());
+        let hub_dir = tempfile::tempdir().unwrap();
+        let hub_store = crate::store::Store::open(&hub_dir.path().join("hub.redb")).unwrap();
+        let cert = crate::hub::tls::load_or_create(hub_dir.path(), &["localhost".into()]).unwrap();
+        let hub = crate::hub::Hub::new(hub_store.clone(), &cert, crate::hub::DEFAULT_CODE_TTL);
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(
+            crate::hub::tls::server_config(&cert).unwrap(),
+        ));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        let stop = CancellationToken::new();
+        let server = tokio::spawn(crate::web::serve_http1(
+            listener,
+            crate::hub::sync_routes(&hub),
+            Some(acceptor),
+            stop.clone(),
+        ));
+        let dir = overlay_path(&f).parent().unwrap().to_path_buf();
+        let resp = post(
+            &f,
+            "/settings/enroll",
+            &[("hub_url", &url), ("code", "7K3Q-M9XD"), ("name", "van")],
+        )
+        .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let html = body(resp).await;
+        assert!(
+            html.contains("Not enrolled: the enrollment code has 8"),
+            "{html}"
+        );
+        assert!(!dir.join(crate::upstream::FILE).exists());
+        let code = hub.new_code().unwrap().code;
+        let resp = post(
+            &f,
+            "/settings/enroll",
+            &[("hub_url", &url), ("code", &code), ("name", "van")],
+        )
+        .await;
+        let status = resp.status();
+        let html = body(resp).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(html.contains("Enrolled with the hub at"), "{html}");
+        let pin = crate::hub::tls::fingerprint_text(&cert.fingerprint);
+        assert!(html.contains(&pin), "{html}");
+        let up = crate::upstream::Upstream::load(&dir).unwrap().unwrap();
+        assert_eq!(up.pin_text(), pin);
+        let enrolled = hub_store
+            .hub_device(&f.state.store.device_id())
+            .unwrap()
+            .unwrap();
+        assert_eq!(enrolled.name, "van");
+        // The page shows the enrollment on a later visit too.
+        let html = body(get(&f, "/settings").await).await;
+        assert!(
+            html.contains(&pin) && html.contains("Enroll again"),
+            "{html}"
+        );
+        stop.cancel();
+        server.await.unwrap();
     }
 
     #[tokio::test]
