@@ -34,8 +34,10 @@ use crate::config::{Config, Layers, Settings};
 use crate::gps::{GpsStatus, gpsd};
 use crate::ingest::now_us;
 use crate::model::{Band, Fix, SessionRecord, TimeSource, TimeUs};
+use crate::replication::device::{self as sync_device, SyncStatus};
 use crate::store::{Reserve, Store, StoreWriter};
 use crate::tracker::{Decoder, Event, Heard, Input, Tracker};
+use crate::upstream::{self, Upstream};
 use anyhow::Context;
 use std::sync::Arc;
 use std::time::Duration;
@@ -120,9 +122,6 @@ async fn run_as(
     for w in &settings.warnings {
         tracing::warn!("{w}");
     }
-    if settings.hub_url.is_some() {
-        tracing::info!("sync: a hub URL is set, but sync is not built yet; it is only stored");
-    }
     let opened = open_store(&settings).await?;
     let store = opened.store.clone();
     let session_id = opened.tracker.session().id;
@@ -195,7 +194,42 @@ async fn run_as(
     observers.gps = gps_observer;
     tasks.close();
     let web_token = CancellationToken::new();
-    let web_state = web_state.with_sources(observers.clone());
+    let mut web_state = web_state.with_sources(observers.clone());
+    // A device syncs with the hub it enrolled with, on a task of its own; a hub does not.
+    let sync_token = CancellationToken::new();
+    let sync_task = if hub.is_none() {
+        let (status_tx, status_rx) = watch::channel(SyncStatus::default());
+        web_state = web_state.with_sync(status_rx);
+        let dir = settings.data_dir.clone();
+        let connect = move || match Upstream::load(&dir) {
+            Ok(Some(up)) => match upstream::Client::new(&up) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    tracing::error!("sync: {e}");
+                    None
+                }
+            },
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!("sync: {e}");
+                None
+            }
+        };
+        let schedule = sync_device::Schedule {
+            interval: settings.sync_interval,
+            ..sync_device::Schedule::default()
+        };
+        Some(tokio::spawn(sync_device::run(
+            store.clone(),
+            connect,
+            piwardrive_sync::Limits::default(),
+            schedule,
+            status_tx,
+            sync_token.clone(),
+        )))
+    } else {
+        None
+    };
     let mut web_task = match hub {
         None => tokio::spawn(crate::web::serve(
             settings.listen,
@@ -227,6 +261,11 @@ async fn run_as(
         tracing::error!("the web UI stopped; shutting the appliance down");
     }
 
+    sync_token.cancel();
+    if let Some(t) = sync_task {
+        // A round in flight is dropped: the hub applies each request whole or not at all.
+        let _ = t.await;
+    }
     tracing::info!("shutdown 1/3: stopping the sources");
     sources_token.cancel();
     tasks.wait().await;

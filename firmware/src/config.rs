@@ -154,8 +154,12 @@ pub struct HotspotConfig {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SyncConfig {
-    /// `https://` URL of the hub.
+    /// `https://` URL of the hub, offered by the settings page's enrollment form. What the
+    /// device syncs with is the hub it enrolled with (`<data_dir>/upstream.toml`).
     pub hub_url: Option<String>,
+    /// Seconds between sync rounds while the hub is reachable (default 60); after a failure
+    /// the device retries sooner, backing off from 5 s to 5 minutes.
+    pub interval_s: Option<u64>,
 }
 
 /// `[storage]`.
@@ -468,8 +472,10 @@ pub struct Settings {
     pub sources: Vec<SourceSettings>,
     /// `[hotspot]`, checked (the country upper-cased); used by the image, not by `run`.
     pub hotspot: HotspotConfig,
-    /// `[sync] hub_url`, checked; stored only until sync is built.
+    /// `[sync] hub_url`, checked: the enrollment form's default.
     pub hub_url: Option<String>,
+    /// `[sync] interval_s`.
+    pub sync_interval: Duration,
     /// `[storage] reserve_free_mb` in bytes; 0 is off.
     pub reserve_free_bytes: u64,
     /// `[wigle]`, checked.
@@ -549,6 +555,14 @@ impl Config {
         }
         if let Some(url) = &self.sync.hub_url {
             check_hub_url(url).map_err(|m| invalid("sync.hub_url", m))?;
+        }
+        if let Some(s) = self.sync.interval_s
+            && !(1..=86_400).contains(&s)
+        {
+            return Err(invalid(
+                "sync.interval_s",
+                format!("{s}: between 1 and 86400 seconds"),
+            ));
         }
         check_reserve_mb(self.storage.reserve_free_mb)
             .map_err(|m| invalid("storage.reserve_free_mb", m))?;
@@ -669,6 +683,7 @@ impl Config {
             sources,
             hotspot,
             hub_url: self.sync.hub_url.clone(),
+            sync_interval: Duration::from_secs(self.sync.interval_s.unwrap_or(60)),
             reserve_free_bytes: self.storage.reserve_free_mb * 1024 * 1024,
             wigle: self.wigle.clone(),
             warnings,

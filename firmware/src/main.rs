@@ -300,6 +300,13 @@ enum SyncAction {
         #[arg(long, value_name = "NAME")]
         name: Option<String>,
     },
+    /// Sync with the enrolled hub now, until it lacks nothing (the appliance does this by
+    /// itself while it runs; it must be stopped for this command, as it holds the store).
+    /// Prints what was sent; exits 2 when the hub is unreachable, 1 on any other failure.
+    Now {
+        #[arg(long, value_name = "DIR", default_value = piwardrive::config::DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+    },
     /// Show the hub this device is enrolled with (never the token).
     Status {
         #[arg(long, value_name = "DIR", default_value = piwardrive::config::DEFAULT_DATA_DIR)]
@@ -762,6 +769,51 @@ fn sync_command(action: SyncAction) -> anyhow::Result<ExitCode> {
                 Upstream::path(&data_dir).display()
             );
             Ok(ExitCode::SUCCESS)
+        }
+        SyncAction::Now { data_dir } => {
+            use piwardrive::replication::device::{RoundError, TransportError};
+            let Some(up) = Upstream::load(&data_dir)? else {
+                eprintln!(
+                    "not enrolled with a hub (no {}): run `piwardrive sync enroll URL CODE`",
+                    Upstream::path(&data_dir).display()
+                );
+                return Ok(ExitCode::from(1));
+            };
+            let store = open_existing_store(&data_dir)?;
+            let client = upstream::Client::new(&up)?;
+            let rt = tokio::runtime::Runtime::new()?;
+            let started = std::time::Instant::now();
+            let result = rt.block_on(piwardrive::replication::device::round(
+                &store,
+                &client,
+                piwardrive_sync::Limits::default(),
+            ));
+            match result {
+                Ok(r) => {
+                    let mut out = format!(
+                        "requests\t{}\nobservations_sent\t{}\nnetworks_sent\t{}\nedits_received\t{}\nedits_sent\t{}\npending\t{}\nseconds\t{:.3}\n",
+                        r.requests,
+                        r.observations_sent,
+                        r.networks_sent,
+                        r.edits_received,
+                        r.edits_sent,
+                        r.pending,
+                        started.elapsed().as_secs_f64()
+                    );
+                    if !r.unreadable.is_empty() {
+                        out += &format!("unreadable\t{:?}\n", r.unreadable);
+                    }
+                    print_stdout(&out)
+                }
+                Err(RoundError::Transport(TransportError::Unreachable(m))) => {
+                    eprintln!("sync: hub unreachable: {m}");
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => {
+                    eprintln!("sync: {e}");
+                    Ok(ExitCode::from(1))
+                }
+            }
         }
         SyncAction::Status { data_dir, check } => {
             let Some(up) = Upstream::load(&data_dir)? else {

@@ -173,7 +173,8 @@ impl NetworkSummary {
     /// Keeps `l` if it is later than the attributes so far (and says so). Attributes over
     /// [`MAX_ATTRS_LEN`] are refused.
     pub fn offer_latest(&mut self, l: Latest) -> bool {
-        let later = l.attrs.len() <= MAX_ATTRS_LEN && self.latest.as_ref().is_none_or(|cur| &l > cur);
+        let later =
+            l.attrs.len() <= MAX_ATTRS_LEN && self.latest.as_ref().is_none_or(|cur| &l > cur);
         if later {
             self.latest = Some(l);
         }

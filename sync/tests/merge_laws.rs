@@ -71,7 +71,10 @@ fn summary() -> impl Strategy<Value = NetworkSummary> {
         proptest::collection::vec(1u16..15, 0..4),
         proptest::collection::vec(0u8..5, 0..3),
         proptest::option::of((-62i8..-59, fix(), 0u8..3)),
-        proptest::collection::vec((-3i64..3, 0u8..3, proptest::collection::vec(0u8..3, 0..3)), 0..3),
+        proptest::collection::vec(
+            (-3i64..3, 0u8..3, proptest::collection::vec(0u8..3, 0..3)),
+            0..3,
+        ),
     )
         .prop_map(|(d, first, dur, ssids, channels, devices, best, latest)| {
             let mut s = NetworkSummary::new(dev(d), first, first + dur);

@@ -19,8 +19,8 @@ mod common;
 
 use common::Rng;
 use piwardrive_sync::{
-    DeviceId, Fix, Have, Hello, Kind, Latest, Limits, Mac, Message, NetworkSummary, Observation, RangeSet,
-    Replica, Zone,
+    DeviceId, Fix, Have, Hello, Kind, Latest, Limits, Mac, Message, NetworkSummary, Observation,
+    RangeSet, Replica, Zone,
 };
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;

@@ -293,8 +293,8 @@ fn error(status: StatusCode, msg: &str) -> Response {
 pub fn sync_routes(hub: &Hub) -> Router {
     let authorised = Router::new()
         .route("/sync/v1/whoami", get(whoami))
-        // The data endpoints (replication) go here: their handlers take
-        // `Extension<SyncDevice>` and may use `State<Hub>` (`Hub::store`).
+        .route(crate::replication::HELLO_PATH, post(sync_hello))
+        .route(crate::replication::PUSH_PATH, post(sync_push))
         .route_layer(middleware::from_fn_with_state(hub.clone(), require_device))
         .layer(DefaultBodyLimit::max(MAX_SYNC_BODY));
     Router::new()
@@ -305,6 +305,58 @@ pub fn sync_routes(hub: &Hub) -> Router {
         .merge(authorised)
         .layer(middleware::from_fn(no_store))
         .with_state(hub.clone())
+}
+
+/// `POST /sync/v1/hello`: the device's `Hello`, answered with the hub's and the edits it lacks.
+async fn sync_hello(
+    State(hub): State<Hub>,
+    Extension(device): Extension<SyncDevice>,
+    body: axum::body::Bytes,
+) -> Response {
+    sync_answer(hub, device, body, crate::replication::hub::hello).await
+}
+
+/// `POST /sync/v1/push`: batches and edits, applied in one durable transaction; answered with
+/// the acknowledgements.
+async fn sync_push(
+    State(hub): State<Hub>,
+    Extension(device): Extension<SyncDevice>,
+    body: axum::body::Bytes,
+) -> Response {
+    sync_answer(hub, device, body, crate::replication::hub::push).await
+}
+
+/// Runs a sync request on the blocking pool (it reads or writes the store) and answers with
+/// its messages, or with the status and message of its refusal.
+async fn sync_answer(
+    hub: Hub,
+    device: SyncDevice,
+    body: axum::body::Bytes,
+    f: fn(
+        &Store,
+        piwardrive_sync::DeviceId,
+        &[u8],
+    ) -> Result<Vec<u8>, crate::replication::hub::SyncRequestError>,
+) -> Response {
+    let id = piwardrive_sync::DeviceId(device.id);
+    let store = hub.store().clone();
+    let result = tokio::task::spawn_blocking(move || f(&store, id, &body)).await;
+    match result {
+        Ok(Ok(answer)) => (
+            [(header::CONTENT_TYPE, crate::replication::CONTENT_TYPE)],
+            answer,
+        )
+            .into_response(),
+        Ok(Err(e)) => {
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            tracing::warn!(device = %device.name, "sync: refused a request: {e}");
+            (status, e.to_string()).into_response()
+        }
+        Err(e) => {
+            tracing::error!("sync: a request's task failed: {e}");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 /// Sync answers carry tokens and device data: never cached.

@@ -90,7 +90,8 @@ pub fn summary(device: sync::DeviceId, ap: &ApRecord) -> sync::NetworkSummary {
     for &c in ap.channel.iter().chain(&ap.heard_channels) {
         s.add_channel(c);
     }
-    if let (Some(signal_dbm), Some(f)) = (ap.best_fix_signal_dbm, ap.best_fix.as_ref().and_then(fix))
+    if let (Some(signal_dbm), Some(f)) =
+        (ap.best_fix_signal_dbm, ap.best_fix.as_ref().and_then(fix))
     {
         s.offer_best(sync::BestSighting {
             signal_dbm,
@@ -126,7 +127,10 @@ pub fn hub_record(bssid: MacAddr, s: &sync::NetworkSummary) -> Option<ApRecord> 
     if let Some(b) = s.best() {
         ap.best_fix = Some(model_fix(&b.fix));
         ap.best_fix_signal_dbm = Some(b.signal_dbm);
-        ap.best_signal_dbm = Some(ap.best_signal_dbm.map_or(b.signal_dbm, |x| x.max(b.signal_dbm)));
+        ap.best_signal_dbm = Some(
+            ap.best_signal_dbm
+                .map_or(b.signal_dbm, |x| x.max(b.signal_dbm)),
+        );
     }
     let mut channels: Vec<u16> = ap.heard_channels.clone();
     channels.extend(s.channels().iter().copied());

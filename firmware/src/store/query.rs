@@ -130,7 +130,12 @@ struct SearchText {
 
 impl SearchText {
     /// Makes `text` row `row`'s text (which was at `old`) and returns where it now lies.
-    fn set(&mut self, row: u32, old: Option<(u32, u32)>, text: Option<&[u8]>) -> Option<(u32, u32)> {
+    fn set(
+        &mut self,
+        row: u32,
+        old: Option<(u32, u32)>,
+        text: Option<&[u8]>,
+    ) -> Option<(u32, u32)> {
         if let Some((s, len)) = old {
             if text == Some(&self.buf[s as usize..(s + len) as usize]) {
                 return old;
@@ -145,7 +150,6 @@ impl SearchText {
         Some((start, text.len() as u32))
     }
 }
-
 
 impl ApRows {
     /// Adds `ap`'s row, or replaces the row of the same BSSID.
@@ -434,7 +438,11 @@ mod tests {
         store
             .with_ap_rows(|r| {
                 let names: Vec<&str> = r.vendors().iter().map(|v| &**v).collect();
-                assert_eq!(names.iter().filter(|v| **v == "Acme").count(), 1, "{names:?}");
+                assert_eq!(
+                    names.iter().filter(|v| **v == "Acme").count(),
+                    1,
+                    "{names:?}"
+                );
             })
             .unwrap();
         // A batch without APs leaves them as they are.

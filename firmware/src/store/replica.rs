@@ -16,8 +16,7 @@ use std::ops::ControlFlow;
 
 use piwardrive_dot11::MacAddr;
 use piwardrive_sync::{
-    self as sync, Ack, DeviceId, EditError, Edits, Have, Hello, Limits, Message, NetBatch,
-    RangeSet,
+    self as sync, Ack, DeviceId, EditError, Edits, Have, Hello, Limits, Message, NetBatch, RangeSet,
 };
 use redb::{Durability, ReadableTable, ReadableTableMetadata};
 use serde::Serialize;
@@ -285,10 +284,7 @@ impl Store {
         self.read(|txn| {
             let t = txn.open_table(REPLICA)?;
             let obs: Have = get_postcard(&t, OBS_HAVE)?;
-            Ok(obs
-                .sources()
-                .map(|d| (*d, obs.seqs(d).len()))
-                .collect())
+            Ok(obs.sources().map(|d| (*d, obs.seqs(d).len())).collect())
         })
     }
 
@@ -348,10 +344,8 @@ impl Store {
                 }
                 Message::Networks(n) => {
                     for (mac, s) in &n.entries {
-                        s.validate().map_err(|error| HubApplyError::Summary {
-                            mac: *mac,
-                            error,
-                        })?;
+                        s.validate()
+                            .map_err(|error| HubApplyError::Summary { mac: *mac, error })?;
                     }
                 }
                 Message::Edits(d) => d.validate()?,

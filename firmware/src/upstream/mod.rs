@@ -434,3 +434,20 @@ pub fn default_name() -> String {
         .filter(|h| crate::hub::valid_device_name(h))
         .unwrap_or_else(|| "piwardrive".to_owned())
 }
+
+/// The appliance's transport for sync rounds: HTTPS to the pinned hub with the device token.
+impl crate::replication::device::Transport for Client {
+    async fn post(
+        &self,
+        path: &'static str,
+        body: Vec<u8>,
+    ) -> Result<Vec<u8>, crate::replication::device::TransportError> {
+        use crate::replication::device::TransportError as T;
+        Client::post(self, path, body).await.map_err(|e| match e {
+            UpstreamError::Unreachable(m) => T::Unreachable(m),
+            UpstreamError::Refused { status, reason } => T::Refused(format!("{status}: {reason}")),
+            e @ UpstreamError::PinMismatch { .. } => T::NotTheHub(e.to_string()),
+            e => T::Other(e.to_string()),
+        })
+    }
+}

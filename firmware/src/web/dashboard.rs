@@ -51,6 +51,8 @@ pub struct DashboardView {
     pub host: HostMetrics,
     /// Why recording has stopped (disk full, free-space reserve reached), when it has.
     pub recording_stopped: Option<String>,
+    /// The device's sync with its hub (`None` when this process does not sync).
+    pub sync: Option<crate::replication::device::SyncStatus>,
     /// Things that need the user, most important first.
     pub alerts: Vec<String>,
 }
@@ -188,6 +190,7 @@ impl DashboardView {
             sources,
             host,
             recording_stopped: state.writer.as_ref().and_then(|w| w.last_error()),
+            sync: state.sync.as_ref().map(|s| s.borrow().clone()),
             alerts: Vec::new(),
         };
         v.alerts = alerts(&v);
@@ -221,6 +224,27 @@ impl DashboardPage {
         match (self.d.host.mem_available_bytes, self.d.host.mem_total_bytes) {
             (Some(a), Some(t)) => format!("{} free of {}", format::bytes(a), format::bytes(t)),
             _ => "–".to_owned(),
+        }
+    }
+
+    fn sync_text(&self) -> String {
+        let Some(s) = &self.d.sync else {
+            return "–".to_owned();
+        };
+        if !s.enrolled {
+            return "no hub enrolled (Settings → Sync)".to_owned();
+        }
+        let last = s.last_sync_us.map_or_else(
+            || "never synced".to_owned(),
+            |t| format!("last {}", format::time_iso(t)),
+        );
+        let pending = s
+            .pending
+            .map_or_else(String::new, |p| format!(" · {p} observations pending"));
+        let now = if s.syncing { "syncing… · " } else { "" };
+        match &s.last_error {
+            Some(e) => format!("{now}{last}{pending} · failed: {e}"),
+            None => format!("{now}{last}{pending}"),
         }
     }
 

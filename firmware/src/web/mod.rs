@@ -116,6 +116,8 @@ pub struct AppState {
     wigle: wigle::UploadJob,
     /// The hub's enrollment and devices, when this process is `piwardrive hub`.
     hub: Option<crate::hub::Hub>,
+    /// The device's sync with its hub, when this process is `piwardrive run`.
+    sync: Option<tokio::sync::watch::Receiver<crate::replication::device::SyncStatus>>,
 }
 
 impl AppState {
@@ -137,12 +139,22 @@ impl AppState {
             tiles: tiles::Tiles::new(&dir),
             wigle: wigle::UploadJob::default(),
             hub: None,
+            sync: None,
         }
     }
 
     /// The same, as the UI of `piwardrive hub`: the devices page and enrollment codes work.
     pub fn with_hub(mut self, hub: crate::hub::Hub) -> AppState {
         self.hub = Some(hub);
+        self
+    }
+
+    /// The same, showing the device's sync with its hub on the dashboard.
+    pub fn with_sync(
+        mut self,
+        sync: tokio::sync::watch::Receiver<crate::replication::device::SyncStatus>,
+    ) -> AppState {
+        self.sync = Some(sync);
         self
     }
 
