@@ -7,172 +7,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::process::{Command, Output};
 use std::time::Duration;
 
 use piwardrive::upstream::{Client, Upstream, UpstreamError};
 
-const BIN: &str = env!("CARGO_BIN_EXE_piwardrive");
+use common::hub::{Hub, admin_token, enroll, piwardrive};
+
 /// The hubs' enrollment codes live this long here, so expiry is testable.
 const CODE_TTL_S: u64 = 5;
-
-struct Hub {
-    child: Child,
-    log: Arc<Mutex<String>>,
-    port: u16,
-    data: PathBuf,
-}
-
-impl Hub {
-    fn start(data: &Path, port: u16) -> Hub {
-        let mut child = Command::new(BIN)
-            .args(["hub", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--enroll-code-ttl", &CODE_TTL_S.to_string(), "--data-dir"])
-            .arg(data)
-            // The handshake failures are logged at debug level.
-            .env("RUST_LOG", "info,piwardrive::web=debug")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                let mut l = sink.lock().unwrap();
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
-        let hub = Hub {
-            child,
-            log,
-            port,
-            data: data.to_path_buf(),
-        };
-        assert!(
-            common::wait_until(Duration::from_secs(30), || hub
-                .log()
-                .contains("hub listening on https://")),
-            "the hub never listened:\n{}",
-            hub.log()
-        );
-        hub
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-
-    fn url(&self) -> String {
-        format!("https://127.0.0.1:{}", self.port)
-    }
-
-    fn cert(&self) -> PathBuf {
-        self.data.join("hub-tls/cert.pem")
-    }
-
-    /// The fingerprint the hub logged (`AB:CD:...`).
-    fn logged_fingerprint(&self) -> String {
-        let log = self.log();
-        let at = log
-            .find("SHA-256 fingerprint ")
-            .expect("fingerprint logged")
-            + 20;
-        log[at..at + 95].to_owned()
-    }
-
-    /// curl with the hub's certificate as the only trust anchor: (HTTP status, body).
-    fn curl(&self, host: &str, args: &[&str], path: &str) -> (u16, String) {
-        let out = Command::new("curl")
-            .args(["-sS", "--max-time", "10", "--cacert"])
-            .arg(self.cert())
-            .args(args)
-            .args(["-w", "\n%{http_code}"])
-            .arg(format!("https://{host}:{}{path}", self.port))
-            .output()
-            .expect("curl not found: apt-get install curl");
-        assert!(out.status.success(), "curl failed: {out:?}");
-        let text = String::from_utf8(out.stdout).unwrap();
-        let (body, code) = text.rsplit_once('\n').unwrap();
-        (code.parse().unwrap(), body.to_owned())
-    }
-
-    /// A new enrollment code through the admin API.
-    fn code(&self, admin_token: &str) -> String {
-        let auth = format!("Authorization: Bearer {admin_token}");
-        let (status, body) = self.curl(
-            "127.0.0.1",
-            &["-X", "POST", "-H", &auth],
-            "/api/v1/hub/enroll-codes",
-        );
-        assert_eq!(status, 201, "{body}");
-        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        v["code"].as_str().unwrap().to_owned()
-    }
-
-    /// SIGINT, and the exit status.
-    fn stop(mut self) -> String {
-        let st = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(st.success());
-        let status = self.child.wait().unwrap();
-        let log = self.log();
-        assert!(status.success(), "the hub exited with {status}:\n{log}");
-        log
-    }
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn piwardrive(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn enroll(hub_url: &str, code: &str, device: &Path, name: &str) -> Output {
-    piwardrive(&[
-        "sync",
-        "enroll",
-        hub_url,
-        code,
-        "--data-dir",
-        device.to_str().unwrap(),
-        "--name",
-        name,
-    ])
-}
-
-/// An admin API token for the hub's data directory, made before the hub holds the store.
-fn admin_token(data: &Path) -> String {
-    let out = piwardrive(&[
-        "token",
-        "create",
-        "--name",
-        "admin-script",
-        "--role",
-        "admin",
-        "--data-dir",
-        data.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
 
 /// openssl's SHA-256 fingerprint of a PEM certificate (`AB:CD:...`).
 fn openssl_fingerprint(pem: &Path) -> String {
@@ -216,7 +61,7 @@ fn enrollment_tokens_revocation_and_a_certificate_kept_across_restarts() {
     let port = common::free_port();
     let rt = tokio::runtime::Runtime::new().unwrap();
 
-    let hub = Hub::start(&hub_dir, port);
+    let hub = Hub::start_with_code_ttl(&hub_dir, port, CODE_TTL_S);
     assert!(hub.log().contains("(made now)"), "{}", hub.log());
     let fingerprint = hub.logged_fingerprint();
     // The fingerprint the hub logs is the one OpenSSL computes from the saved certificate.
@@ -353,7 +198,7 @@ fn enrollment_tokens_revocation_and_a_certificate_kept_across_restarts() {
         hub_dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let hub = Hub::start(&hub_dir, port);
+    let hub = Hub::start_with_code_ttl(&hub_dir, port, CODE_TTL_S);
     assert!(hub.log().contains("(kept)"), "{}", hub.log());
     assert_eq!(hub.logged_fingerprint(), fingerprint);
     assert!(matches!(
@@ -375,8 +220,8 @@ fn another_hub_is_refused_by_the_pin_and_by_the_code_before_any_secret_is_sent()
     let token = admin_token(&real_dir);
     let (port, other_port) = (common::free_port(), common::free_port());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let real = Hub::start(&real_dir, port);
-    let other = Hub::start(&other_dir, other_port);
+    let real = Hub::start_with_code_ttl(&real_dir, port, CODE_TTL_S);
+    let other = Hub::start_with_code_ttl(&other_dir, other_port, CODE_TTL_S);
     assert_ne!(real.logged_fingerprint(), other.logged_fingerprint());
 
     // A code of the real hub, typed with the other hub's address: the device sees that the
@@ -405,7 +250,7 @@ fn another_hub_is_refused_by_the_pin_and_by_the_code_before_any_secret_is_sent()
     // token never reaches it.
     real.stop();
     other.stop();
-    let impostor = Hub::start(&other_dir, port);
+    let impostor = Hub::start_with_code_ttl(&other_dir, port, CODE_TTL_S);
     match whoami(&rt, &device) {
         Err(UpstreamError::PinMismatch { presented, .. }) => {
             assert_eq!(presented, impostor.logged_fingerprint())
@@ -425,7 +270,7 @@ fn another_hub_is_refused_by_the_pin_and_by_the_code_before_any_secret_is_sent()
         "the impostor saw a sync request:\n{log}"
     );
     // With the real hub back, the same client works again.
-    let real = Hub::start(&real_dir, port);
+    let real = Hub::start_with_code_ttl(&real_dir, port, CODE_TTL_S);
     assert!(whoami(&rt, &device).is_ok());
     // An unreachable hub is Unreachable, not a pin problem.
     real.stop();

@@ -3,6 +3,8 @@
 //! Each test binary includes this module and uses part of it.
 #![allow(dead_code)]
 
+pub mod hub;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
