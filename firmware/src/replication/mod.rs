@@ -22,3 +22,6 @@ pub const HELLO_PATH: &str = "/sync/v1/hello";
 pub const PUSH_PATH: &str = "/sync/v1/push";
 /// The content type of both requests and their answers.
 pub const CONTENT_TYPE: &str = "application/vnd.piwardrive.sync";
+
+#[cfg(test)]
+mod tests;

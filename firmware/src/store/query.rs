@@ -213,17 +213,17 @@ impl ApRows {
         }
     }
 
-    /// The rows whose search text contains `needle` (already lowercased): one vectorised
-    /// substring search over every row's text at once. Indexed like [`ApRows::rows`].
-    pub fn text_hits(&self, needle: &[u8]) -> Vec<bool> {
-        let mut hits = vec![false; self.rows.len()];
+    /// The indexes (in [`ApRows::rows`], ascending) of the rows whose search text contains
+    /// `needle` (already lowercased): one vectorised substring search over every row's text
+    /// at once.
+    pub fn text_hits(&self, needle: &[u8]) -> Vec<u32> {
         if needle.is_empty() {
-            for (h, r) in hits.iter_mut().zip(&self.rows) {
-                *h = r.text.is_some();
-            }
-            return hits;
+            return (0..self.rows.len() as u32)
+                .filter(|&i| self.rows[i as usize].text.is_some())
+                .collect();
         }
         let owners = &self.text.owners;
+        let mut hits = Vec::new();
         let mut o = 0;
         for pos in memchr::memmem::find_iter(&self.text.buf, needle) {
             let pos = pos as u32;
@@ -238,9 +238,11 @@ impl ApRows {
                 && s == start
                 && pos + needle.len() as u32 <= s + len
             {
-                hits[row as usize] = true;
+                hits.push(row);
             }
         }
+        hits.sort_unstable();
+        hits.dedup();
         hits
     }
 
@@ -505,12 +507,14 @@ mod tests {
             }
             let q = needles[needle].as_bytes();
             let hits = rows.text_hits(q);
-            for (i, r) in rows.rows().iter().enumerate() {
-                let want = rows
-                    .text(i)
-                    .is_some_and(|t| q.is_empty() || t.windows(q.len()).any(|w| w == q));
-                prop_assert_eq!(hits[i], want, "row {} {:?}", i, r.bssid);
-            }
+            let want: Vec<u32> = (0..rows.len())
+                .filter(|&i| {
+                    rows.text(i)
+                        .is_some_and(|t| q.is_empty() || t.windows(q.len()).any(|w| w == q))
+                })
+                .map(|i| i as u32)
+                .collect();
+            prop_assert_eq!(hits, want);
             let live: usize = (0..rows.len()).filter_map(|i| rows.text(i)).map(|t| t.len() + 1).sum();
             prop_assert!(rows.text_buffer_len() <= 2 * live + 64 * 1024 + 64);
         }

@@ -199,11 +199,31 @@ impl Filter {
     /// searched once, not once per network. The search is case-insensitive over the SSID as
     /// displayed ([`display_ssid`](super::escape::display_ssid)), the BSSID (with or without colons) and the vendor.
     fn matcher<'a>(&'a self, rows: &'a ApRows) -> Matcher<'a> {
-        let search = self.q.as_deref().map(|q| Search {
-            q,
-            bssid_like: q.bytes().all(|b| b.is_ascii_hexdigit() || b == b':'),
-            vendors: rows.vendors().iter().map(|v| text_contains(v, q)).collect(),
-            text_hits: rows.text_hits(q.as_bytes()),
+        let search = self.q.as_deref().map(|q| {
+            let bssid_like = q.bytes().all(|b| b.is_ascii_hexdigit() || b == b':');
+            let vendors: Vec<bool> = rows.vendors().iter().map(|v| text_contains(v, q)).collect();
+            let text_rows = rows.text_hits(q.as_bytes());
+            if bssid_like || vendors.contains(&true) {
+                let mut text_hits = vec![false; rows.len()];
+                for &i in &text_rows {
+                    text_hits[i as usize] = true;
+                }
+                Search {
+                    q,
+                    bssid_like,
+                    vendors,
+                    text_hits,
+                    only: None,
+                }
+            } else {
+                Search {
+                    q,
+                    bssid_like,
+                    vendors,
+                    text_hits: Vec::new(),
+                    only: Some(text_rows),
+                }
+            }
         });
         Matcher {
             filter: self,
@@ -254,8 +274,25 @@ struct Search<'a> {
     bssid_like: bool,
     /// Per vendor index of the rows: whether its name contains `q`.
     vendors: Vec<bool>,
-    /// Per row: whether its SSID's search text contains `q` ([`ApRows::text_hits`]).
+    /// Per row: whether its SSID's search text contains `q` ([`ApRows::text_hits`]); empty
+    /// when `only` is set.
     text_hits: Vec<bool>,
+    /// When only an SSID can match (no vendor name contains `q` and it cannot be part of a
+    /// BSSID): the rows whose SSID does, the only ones a pass needs to look at.
+    only: Option<Vec<u32>>,
+}
+
+impl Matcher<'_> {
+    /// The rows worth testing, by index: all of them, or only those whose SSID matched.
+    fn candidates<'r>(
+        &'r self,
+        rows: &'r [ApRow],
+    ) -> Box<dyn Iterator<Item = (usize, &'r ApRow)> + 'r> {
+        match self.search.as_ref().and_then(|s| s.only.as_deref()) {
+            Some(only) => Box::new(only.iter().map(|&i| (i as usize, &rows[i as usize]))),
+            None => Box::new(rows.iter().enumerate()),
+        }
+    }
 }
 
 impl Matcher<'_> {
@@ -280,7 +317,9 @@ impl Matcher<'_> {
             return false;
         }
         if let Some(search) = &self.search {
-            let hit = search.text_hits.get(i) == Some(&true)
+            // With `only`, the caller passes only rows whose SSID matched.
+            let hit = search.only.is_some()
+                || search.text_hits.get(i) == Some(&true)
                 || ap
                     .vendor
                     .is_some_and(|v| search.vendors.get(v as usize) == Some(&true))
@@ -390,10 +429,8 @@ pub fn read_page(
     };
     let (total, page) = store.with_ap_rows(|rows| {
         let matcher = filter.matcher(rows);
-        let mut keys: Vec<(i64, u64)> = rows
-            .rows()
-            .iter()
-            .enumerate()
+        let mut keys: Vec<(i64, u64)> = matcher
+            .candidates(rows.rows())
             .filter(|&(i, ap)| {
                 session
                     .as_ref()
