@@ -326,17 +326,20 @@ async fn sync_push(
     sync_answer(hub, device, body, crate::replication::hub::push).await
 }
 
+/// One of `replication::hub`'s request handlers.
+type SyncHandler = fn(
+    &Store,
+    piwardrive_sync::DeviceId,
+    &[u8],
+) -> Result<Vec<u8>, crate::replication::hub::SyncRequestError>;
+
 /// Runs a sync request on the blocking pool (it reads or writes the store) and answers with
 /// its messages, or with the status and message of its refusal.
 async fn sync_answer(
     hub: Hub,
     device: SyncDevice,
     body: axum::body::Bytes,
-    f: fn(
-        &Store,
-        piwardrive_sync::DeviceId,
-        &[u8],
-    ) -> Result<Vec<u8>, crate::replication::hub::SyncRequestError>,
+    f: SyncHandler,
 ) -> Response {
     let id = piwardrive_sync::DeviceId(device.id);
     let store = hub.store().clone();

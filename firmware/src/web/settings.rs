@@ -13,7 +13,7 @@
 //!
 //! What applies when: the storage reserve at once (it is read by the store writer before
 //! every commit); capture and GPS at the restart; the hotspot at the next boot (the system
-//! image reads it); the sync hub URL is only stored, since sync is not built yet; the WiGLE
+//! image reads it); the sync hub URL is the enrollment form's default (sync uses the enrolled hub); the WiGLE
 //! account at the next upload (the Exports page reads it afresh each time).
 //! - `POST /settings/enroll` (admin): enrolls the device with a hub (URL and code) and
 //!   saves `<data_dir>/upstream.toml`; the sync section shows the enrollment.
