@@ -571,7 +571,10 @@ fn nothing_seen_in_a_home_zone_is_uploaded() {
     d.ingest("first.pcap");
     d.ingest("second.pcap");
     // Without a zone, both drives' rows (so the check below can fail).
-    assert_eq!(d.export()["rows"].as_array().unwrap().len(), 2 * HOSTILE.len());
+    assert_eq!(
+        d.export()["rows"].as_array().unwrap().len(),
+        2 * HOSTILE.len()
+    );
     {
         // The first drive is at 52.800-52.809 N, the second at 52.810-52.819 N (5.31 E):
         // 1050 m around 52.80 N holds the first and not the second (1112 m away).
@@ -582,7 +585,10 @@ fn nothing_seen_in_a_home_zone_is_uploaded() {
             lon_e7: 53_100_000,
             radius_m: 1050,
         };
-        store.update_edits(|e| e.add_zone(me, zone)).unwrap().unwrap();
+        store
+            .update_edits(|e| e.add_zone(me, zone))
+            .unwrap()
+            .unwrap();
     }
     let (addr, fake) = start_fake(API_TOKEN);
     let config = d.config(addr, API_TOKEN, "");

@@ -282,7 +282,9 @@ impl ApRows {
     /// Whether device `idx` ([`ApRows::device_index`]) saw row `i`'s network.
     pub fn row_has_device(&self, i: usize, idx: u32) -> bool {
         if idx < 64 {
-            self.rows.get(i).is_some_and(|r| r.devices & (1 << idx) != 0)
+            self.rows
+                .get(i)
+                .is_some_and(|r| r.devices & (1 << idx) != 0)
         } else {
             u32::try_from(i)
                 .ok()
@@ -554,6 +556,43 @@ mod tests {
         assert!(store.inner.ap_rows.read().unwrap().is_none());
         w.finish().unwrap();
         assert_eq!(cached_rows(&store).len(), 1);
+    }
+
+    /// Device sets survive record upserts, are replaced when set again, and work past the
+    /// mask's 64 devices; a device no row has is not in the table.
+    #[test]
+    fn device_sets_follow_set_devices_past_64_devices() {
+        let dev = |i: u8| DeviceId([i; 16]);
+        let mut rows = ApRows::default();
+        for i in 0..5 {
+            rows.upsert(&ap(i, "x", 1, None));
+        }
+        let b = |i: u64| MacAddr::from_u64(0x0011_2233_0000 + i);
+        // 70 devices saw network 0, the odd ones network 1.
+        let all: Vec<DeviceId> = (0..70).map(dev).collect();
+        let odd: Vec<DeviceId> = (0..70).filter(|i| i % 2 == 1).map(dev).collect();
+        rows.set_devices(b(0), &all);
+        rows.set_devices(b(1), &odd);
+        rows.set_devices(MacAddr::from_u64(0xdead), &[dev(200)]);
+        assert_eq!(rows.device_index(&dev(200)), None);
+        let (s0, s1, s2) = {
+            let slot = |i: u64| rows.rows().iter().position(|r| r.bssid == b(i)).unwrap();
+            (slot(0), slot(1), slot(2))
+        };
+        for d in 0..70u8 {
+            let idx = rows.device_index(&dev(d)).unwrap();
+            assert!(rows.row_has_device(s0, idx), "{d}");
+            assert_eq!(rows.row_has_device(s1, idx), d % 2 == 1, "{d}");
+            assert!(!rows.row_has_device(s2, idx), "{d}");
+        }
+        // A new record for the network keeps its devices; setting them again replaces them.
+        rows.upsert(&ap(0, "renamed", 2, None));
+        let idx68 = rows.device_index(&dev(68)).unwrap();
+        assert!(idx68 >= 64 && rows.row_has_device(s0, idx68));
+        rows.set_devices(b(0), &[dev(1)]);
+        assert!(!rows.row_has_device(s0, idx68));
+        assert!(rows.row_has_device(s0, rows.device_index(&dev(1)).unwrap()));
+        assert!(!rows.row_has_device(s0, rows.device_index(&dev(0)).unwrap()));
     }
 
     proptest! {

@@ -19,8 +19,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use piwardrive_sync::edits::{MAX_LABEL_LEN, MAX_NOTE_LEN, MAX_ZONE_RADIUS_M};
 use piwardrive_sync::{Edits, Mac, Zone};
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::auth::{Ctx, json_error};
 use super::{AppState, WebError};
@@ -251,9 +251,12 @@ pub struct ZoneForm {
 }
 
 fn number(what: &str, s: &str) -> Result<f64, String> {
-    s.trim()
-        .parse::<f64>()
-        .map_err(|_| format!("{what}: not a number ({:?})", s.chars().take(40).collect::<String>()))
+    s.trim().parse::<f64>().map_err(|_| {
+        format!(
+            "{what}: not a number ({:?})",
+            s.chars().take(40).collect::<String>()
+        )
+    })
 }
 
 /// `POST /settings/zones`: adds a home zone.

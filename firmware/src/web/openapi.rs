@@ -702,36 +702,154 @@ mod tests {
         let hostile = "<script>alert(1)</script> & \"q\"";
         let label_body = serde_json::json!({ "text": hostile }).to_string();
         let cases: Vec<(&str, String, &str, Option<&str>, String)> = vec![
-            ("put", format!("/api/v1/networks/{b1}/label"), "/api/v1/networks/{bssid}/label", Some(&admin), label_body.clone()),
-            ("put", format!("/api/v1/networks/{b1}/note"), "/api/v1/networks/{bssid}/note", Some(&admin), r#"{"text": "line 1\r\nline 2"}"#.into()),
-            ("put", format!("/api/v1/networks/{b1}/ignored"), "/api/v1/networks/{bssid}/ignored", Some(&admin), r#"{"ignored": true}"#.into()),
-            ("put", format!("/api/v1/networks/{b1}/label"), "/api/v1/networks/{bssid}/label", Some(&admin), r#"{"text": "two\nlines"}"#.into()),
-            ("put", format!("/api/v1/networks/{b1}/note"), "/api/v1/networks/{bssid}/note", Some(&admin), r#"{"txt": "x"}"#.into()),
-            ("put", format!("/api/v1/networks/{b1}/ignored"), "/api/v1/networks/{bssid}/ignored", Some(&admin), "not json".into()),
-            ("put", "/api/v1/networks/nonsense/label".into(), "/api/v1/networks/{bssid}/label", Some(&admin), label_body.clone()),
-            ("put", "/api/v1/networks/02:00:00:00:99:99/note".into(), "/api/v1/networks/{bssid}/note", Some(&admin), label_body.clone()),
-            ("put", "/api/v1/networks/02:00:00:00:99:99/label".into(), "/api/v1/networks/{bssid}/label", Some(&admin), label_body.clone()),
-            ("put", "/api/v1/networks/02:00:00:00:99:99/ignored".into(), "/api/v1/networks/{bssid}/ignored", Some(&admin), r#"{"ignored": false}"#.into()),
-            ("post", "/api/v1/zones".into(), "/api/v1/zones", Some(&admin), r#"{"lat": 52.52, "lon": 13.405, "radius_m": 150}"#.into()),
-            ("post", "/api/v1/zones".into(), "/api/v1/zones", Some(&admin), r#"{"lat": 95, "lon": 13.405, "radius_m": 150}"#.into()),
-            ("get", "/api/v1/zones".into(), "/api/v1/zones", Some(&viewer), String::new()),
-            ("delete", "/api/v1/zones/1_2".into(), "/api/v1/zones/{zone}", Some(&admin), String::new()),
-            ("delete", "/api/v1/zones/1_2_3".into(), "/api/v1/zones/{zone}", Some(&admin), String::new()),
-            ("delete", "/api/v1/zones/525200000_134050000_150".into(), "/api/v1/zones/{zone}", Some(&admin), String::new()),
+            (
+                "put",
+                format!("/api/v1/networks/{b1}/label"),
+                "/api/v1/networks/{bssid}/label",
+                Some(&admin),
+                label_body.clone(),
+            ),
+            (
+                "put",
+                format!("/api/v1/networks/{b1}/note"),
+                "/api/v1/networks/{bssid}/note",
+                Some(&admin),
+                r#"{"text": "line 1\r\nline 2"}"#.into(),
+            ),
+            (
+                "put",
+                format!("/api/v1/networks/{b1}/ignored"),
+                "/api/v1/networks/{bssid}/ignored",
+                Some(&admin),
+                r#"{"ignored": true}"#.into(),
+            ),
+            (
+                "put",
+                format!("/api/v1/networks/{b1}/label"),
+                "/api/v1/networks/{bssid}/label",
+                Some(&admin),
+                r#"{"text": "two\nlines"}"#.into(),
+            ),
+            (
+                "put",
+                format!("/api/v1/networks/{b1}/note"),
+                "/api/v1/networks/{bssid}/note",
+                Some(&admin),
+                r#"{"txt": "x"}"#.into(),
+            ),
+            (
+                "put",
+                format!("/api/v1/networks/{b1}/ignored"),
+                "/api/v1/networks/{bssid}/ignored",
+                Some(&admin),
+                "not json".into(),
+            ),
+            (
+                "put",
+                "/api/v1/networks/nonsense/label".into(),
+                "/api/v1/networks/{bssid}/label",
+                Some(&admin),
+                label_body.clone(),
+            ),
+            (
+                "put",
+                "/api/v1/networks/02:00:00:00:99:99/note".into(),
+                "/api/v1/networks/{bssid}/note",
+                Some(&admin),
+                label_body.clone(),
+            ),
+            (
+                "put",
+                "/api/v1/networks/02:00:00:00:99:99/label".into(),
+                "/api/v1/networks/{bssid}/label",
+                Some(&admin),
+                label_body.clone(),
+            ),
+            (
+                "put",
+                "/api/v1/networks/02:00:00:00:99:99/ignored".into(),
+                "/api/v1/networks/{bssid}/ignored",
+                Some(&admin),
+                r#"{"ignored": false}"#.into(),
+            ),
+            (
+                "post",
+                "/api/v1/zones".into(),
+                "/api/v1/zones",
+                Some(&admin),
+                r#"{"lat": 52.52, "lon": 13.405, "radius_m": 150}"#.into(),
+            ),
+            (
+                "post",
+                "/api/v1/zones".into(),
+                "/api/v1/zones",
+                Some(&admin),
+                r#"{"lat": 95, "lon": 13.405, "radius_m": 150}"#.into(),
+            ),
+            (
+                "get",
+                "/api/v1/zones".into(),
+                "/api/v1/zones",
+                Some(&viewer),
+                String::new(),
+            ),
+            (
+                "delete",
+                "/api/v1/zones/1_2".into(),
+                "/api/v1/zones/{zone}",
+                Some(&admin),
+                String::new(),
+            ),
+            (
+                "delete",
+                "/api/v1/zones/1_2_3".into(),
+                "/api/v1/zones/{zone}",
+                Some(&admin),
+                String::new(),
+            ),
+            (
+                "delete",
+                "/api/v1/zones/525200000_134050000_150".into(),
+                "/api/v1/zones/{zone}",
+                Some(&admin),
+                String::new(),
+            ),
         ];
         let mut all = cases;
         // Without a token, and with the viewer's, every changing route is refused.
         for (m, uri, path) in [
-            ("put", format!("/api/v1/networks/{b1}/label"), "/api/v1/networks/{bssid}/label"),
-            ("put", format!("/api/v1/networks/{b1}/note"), "/api/v1/networks/{bssid}/note"),
-            ("put", format!("/api/v1/networks/{b1}/ignored"), "/api/v1/networks/{bssid}/ignored"),
+            (
+                "put",
+                format!("/api/v1/networks/{b1}/label"),
+                "/api/v1/networks/{bssid}/label",
+            ),
+            (
+                "put",
+                format!("/api/v1/networks/{b1}/note"),
+                "/api/v1/networks/{bssid}/note",
+            ),
+            (
+                "put",
+                format!("/api/v1/networks/{b1}/ignored"),
+                "/api/v1/networks/{bssid}/ignored",
+            ),
             ("post", "/api/v1/zones".into(), "/api/v1/zones"),
-            ("delete", "/api/v1/zones/1_2_3".into(), "/api/v1/zones/{zone}"),
+            (
+                "delete",
+                "/api/v1/zones/1_2_3".into(),
+                "/api/v1/zones/{zone}",
+            ),
         ] {
             all.push((m, uri.clone(), path, None, label_body.clone()));
             all.push((m, uri, path, Some(&viewer), label_body.clone()));
         }
-        all.push(("get", "/api/v1/zones".into(), "/api/v1/zones", None, String::new()));
+        all.push((
+            "get",
+            "/api/v1/zones".into(),
+            "/api/v1/zones",
+            None,
+            String::new(),
+        ));
         for (method, uri, path, token, body) in &all {
             let resp = call(&f, &method.to_uppercase(), uri, *token, body).await;
             let status = resp.status();
@@ -742,7 +860,10 @@ mod tests {
             }
             let v = check_op(&d, path, method, uri, resp).await;
             if status.is_client_error() && status != StatusCode::UNAUTHORIZED {
-                assert!(v["error"].as_str().is_some_and(|e| !e.is_empty()), "{uri}: {v}");
+                assert!(
+                    v["error"].as_str().is_some_and(|e| !e.is_empty()),
+                    "{uri}: {v}"
+                );
             }
         }
         // What the admin's calls did, read back.

@@ -1321,7 +1321,11 @@ async fn first_load_of_every_page_is_under_60_kb_compressed() {
             use piwardrive_sync::edits::{MAX_LABEL_LEN, MAX_NOTE_LEN};
             for (i, a) in aps.iter().enumerate() {
                 let m = piwardrive_sync::Mac(a.bssid.octets());
-                let label: String = "<Büro & Gäste> ".chars().cycle().take(MAX_LABEL_LEN / 2).collect();
+                let label: String = "<Büro & Gäste> "
+                    .chars()
+                    .cycle()
+                    .take(MAX_LABEL_LEN / 2)
+                    .collect();
                 e.set_label(me, m, &label, T0).unwrap();
                 if i % 2 == 0 {
                     e.ignore(me, m);
