@@ -45,8 +45,9 @@ fn sightings(device: usize, n: u64) -> Vec<(i64, i8, Fix)> {
     (0..count)
         .map(|k| {
             let j = offset + k;
-            // Bike drives an hour later, but some of its sightings come before the van's.
-            let t = T0 + (device as i64) * 3_600_000_000 - (n as i64 % 4) * 1_000_000_000
+            // The bike drives an hour later, but a quarter of the networks it passes earlier.
+            let t = T0
+                + (device as i64) * (3_600_000_000 - (n as i64 % 4) * 1_500_000_000)
                 + (n as i64) * 10_000_000
                 + (k as i64) * 2_000_000;
             let signal = -35 - ((j * 7 + n) % 50) as i8;
@@ -286,9 +287,14 @@ fn two_devices_one_hub_merged_view_and_edits_everywhere() {
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     // The overlap matters: some networks' first sighting is the bike's, some last the van's.
-    assert!((20..40).any(|n| {
-        record(n, &sightings(1, n)).first_seen < record(n, &sightings(0, n)).first_seen
-    }));
+    let van = |n| record(n, &sightings(0, n));
+    let bike = |n| record(n, &sightings(1, n));
+    assert!((20..40).any(|n| bike(n).first_seen < van(n).first_seen));
+    assert!((20..40).any(|n| van(n).first_seen < bike(n).first_seen));
+    assert!((20..40).any(|n| van(n).last_seen > bike(n).last_seen));
+    // And the best sighting is the bike's for some shared networks, the van's for others.
+    let best_is_vans = |n| van(n).best_signal_dbm.unwrap() > bike(n).best_signal_dbm.unwrap();
+    assert!((20..40).any(best_is_vans) && !(20..40).all(best_is_vans));
 
     // The device filter: exactly each device's networks.
     for (d, id) in ids.iter().enumerate() {
@@ -421,6 +427,8 @@ fn two_devices_one_hub_merged_view_and_edits_everywhere() {
     .unwrap();
     let bike_token = device_token(&devs[1]);
     let van_token = device_token(&devs[0]);
+    // The answer to an accepted push is binary: it goes to a file, not into the text.
+    let answer = dir.path().join("answer.bin");
     let post = |token: &str| {
         hub.curl(
             "127.0.0.1",
@@ -433,17 +441,26 @@ fn two_devices_one_hub_merged_view_and_edits_everywhere() {
                 "Content-Type: application/octet-stream",
                 "--data-binary",
                 &format!("@{}", body_path.display()),
+                "-o",
+                answer.to_str().unwrap(),
             ],
             "/sync/v1/push",
         )
     };
-    let (status, body) = post(&bike_token);
+    let (status, _) = post(&bike_token);
+    let body = std::fs::read_to_string(&answer).unwrap();
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("token of device"), "{body}");
     // The same body with the van's own token is accepted (so the 403 was the token's doing),
     // and the hub now holds one more observation of the van.
     let (status, _) = post(&van_token);
     assert_eq!(status, 200);
+    // The answer is the hub's acknowledgement of exactly that batch.
+    let acks = Message::decode_many(&std::fs::read(&answer).unwrap()).unwrap();
+    assert!(
+        matches!(&acks[..], [Message::Ack(a)] if a.source == van_id && a.observations.contains(1_000_000)),
+        "{acks:?}"
+    );
     hub.stop();
     let held: BTreeMap<_, _> = store_of(&hub_dir)
         .hub_devices_held()
