@@ -329,14 +329,10 @@ async fn remove_zone(state: &AppState, z: Zone) -> Result<bool, WebError> {
 
 // ---- API ----------------------------------------------------------------------------------
 
-/// A JSON body, or a JSON 400 naming what was wrong with it.
-fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| {
-        json_error(
-            StatusCode::BAD_REQUEST,
-            &format!("the body is not the JSON this endpoint takes: {e}"),
-        )
-    })
+/// A JSON body, or what was wrong with it (for a JSON 400).
+fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body)
+        .map_err(|e| format!("the body is not the JSON this endpoint takes: {e}"))
 }
 
 /// `PUT /api/v1/networks/{bssid}/label` and `/note`.
@@ -364,7 +360,7 @@ pub struct NetEditsJson {
 async fn api_edit(
     state: &AppState,
     bssid: &str,
-    edit: Result<Edit, Response>,
+    edit: Result<Edit, String>,
 ) -> Result<Response, WebError> {
     let Ok(mac) = MacAddr::from_str(bssid) else {
         return Ok(json_error(
@@ -374,7 +370,7 @@ async fn api_edit(
     };
     let edit = match edit {
         Ok(e) => e,
-        Err(resp) => return Ok(resp),
+        Err(msg) => return Ok(bad(msg)),
     };
     Ok(match edit_network(state, mac, edit).await? {
         Some(edits) => axum::Json(NetEditsJson {
@@ -400,7 +396,7 @@ pub async fn put_label(
     body: Bytes,
 ) -> Result<Response, WebError> {
     let edit = json_body::<TextBody>(&body)
-        .and_then(|b| clean_label(&b.text).map_err(bad))
+        .and_then(|b| clean_label(&b.text))
         .map(Edit::Label);
     api_edit(&state, &bssid, edit).await
 }
@@ -412,7 +408,7 @@ pub async fn put_note(
     body: Bytes,
 ) -> Result<Response, WebError> {
     let edit = json_body::<TextBody>(&body)
-        .and_then(|b| clean_note(&b.text).map_err(bad))
+        .and_then(|b| clean_note(&b.text))
         .map(Edit::Note);
     api_edit(&state, &bssid, edit).await
 }
@@ -467,11 +463,9 @@ pub async fn post_zone_api(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<Response, WebError> {
-    let zone = match json_body::<ZoneBody>(&body)
-        .and_then(|b| zone_of(b.lat, b.lon, b.radius_m).map_err(bad))
-    {
+    let zone = match json_body::<ZoneBody>(&body).and_then(|b| zone_of(b.lat, b.lon, b.radius_m)) {
         Ok(z) => z,
-        Err(resp) => return Ok(resp),
+        Err(msg) => return Ok(bad(msg)),
     };
     add_zone(&state, zone).await?;
     Ok((StatusCode::CREATED, axum::Json(ZoneJson::new(&zone))).into_response())
