@@ -492,7 +492,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None => export_with(&store, format, &options, &mut std::io::stdout().lock())?,
             };
             eprintln!(
-                "exported {} {} (left out: {} without a fix, {} with an unusable fix, {} client observations)",
+                "exported {} {} (left out: {} without a fix, {} with an unusable fix, {} client observations, {} in a home zone)",
                 stats.written,
                 if matches!(format, piwardrive::export::Format::Wigle) {
                     "rows"
@@ -501,7 +501,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
                 stats.skipped_no_fix,
                 stats.skipped_bad_fix,
-                stats.skipped_client
+                stats.skipped_client,
+                stats.skipped_home_zone
             );
             if stats.signal_floored > 0 {
                 eprintln!(

@@ -563,6 +563,50 @@ fn the_first_upload_is_the_export_and_the_next_sends_only_what_is_new() {
     assert!(uploads[0].donated && !uploads[1].donated);
 }
 
+/// A home zone around the first drive: its rows are neither exported nor uploaded, the
+/// second drive's are (what WiGLE receives is read back by Python's email, gzip and csv).
+#[test]
+fn nothing_seen_in_a_home_zone_is_uploaded() {
+    let d = Drives::new();
+    d.ingest("first.pcap");
+    d.ingest("second.pcap");
+    // Without a zone, both drives' rows (so the check below can fail).
+    assert_eq!(
+        d.export()["rows"].as_array().unwrap().len(),
+        2 * HOSTILE.len()
+    );
+    {
+        // The first drive is at 52.800-52.809 N, the second at 52.810-52.819 N (5.31 E):
+        // 1050 m around 52.80 N holds the first and not the second (1112 m away).
+        let store = d.store();
+        let me = store.sync_id();
+        let zone = piwardrive_sync::Zone {
+            lat_e7: 528_000_000,
+            lon_e7: 53_100_000,
+            radius_m: 1050,
+        };
+        store
+            .update_edits(|e| e.add_zone(me, zone))
+            .unwrap()
+            .unwrap();
+    }
+    let (addr, fake) = start_fake(API_TOKEN);
+    let config = d.config(addr, API_TOKEN, "");
+    let out = d.upload(&config, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let export = d.export();
+    let exported = export["rows"].as_array().unwrap();
+    assert_eq!(exported.len(), HOSTILE.len(), "{export}");
+    let got = fake.received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let rows = check_request(&got[0], d.dir.path(), &export, false);
+    assert_eq!(&rows, exported);
+    for row in &rows {
+        let lat: f64 = row[7].as_str().unwrap().parse().unwrap();
+        assert!(lat >= 52.81, "{row}");
+    }
+}
+
 #[test]
 fn failed_refused_or_cut_uploads_keep_the_watermark_and_the_retry_sends_the_same_rows() {
     let d = Drives::new();

@@ -169,6 +169,14 @@ impl Edits {
         read_register(&self.labels, mac)
     }
 
+    /// Every network that has a label, with its label, in BSSID order.
+    pub fn labels(&self) -> impl Iterator<Item = (&Mac, &str)> + '_ {
+        self.labels
+            .iter()
+            .map(|(m, r)| (m, r.val.as_str()))
+            .filter(|(_, s)| !s.is_empty())
+    }
+
     /// The note on a network, if it has one.
     pub fn note(&self, mac: &Mac) -> Option<&str> {
         read_register(&self.notes, mac)

@@ -14,7 +14,7 @@ use piwardrive_dot11::security::{akm_list, cipher_list};
 use super::text::{
     hex, iso_time, neutralise_formula, push_csv_field, security_summary, ssid_escaped,
 };
-use super::{ExportError, ExportOptions, ExportStats, for_each_network};
+use super::{ExportError, ExportOptions, ExportStats, HomeZones, for_each_network};
 use crate::model::{ApRecord, Phy, Pmf};
 use crate::store::Snapshot;
 
@@ -73,13 +73,14 @@ pub(crate) const COLUMNS: [&str; 49] = [
 pub(super) fn write(
     snap: &Snapshot,
     options: &ExportOptions,
+    zones: &HomeZones,
     out: &mut dyn Write,
     stats: &mut ExportStats,
 ) -> Result<(), ExportError> {
     out.write_all(COLUMNS.join(",").as_bytes())?;
     out.write_all(b"\r\n")?;
     let mut line = String::with_capacity(512);
-    for_each_network(snap, options.session, |ap| {
+    for_each_network(snap, options.session, zones, stats, |ap, stats| {
         line.clear();
         row(ap, options.session, &mut line);
         out.write_all(line.as_bytes())?;

@@ -11,7 +11,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::text::{hex, iso_time, position, security_summary, ssid_escaped};
-use super::{ExportError, ExportOptions, ExportStats, for_each_network};
+use super::{ExportError, ExportOptions, ExportStats, HomeZones, for_each_network};
 use crate::model::ApRecord;
 use crate::store::Snapshot;
 
@@ -59,12 +59,13 @@ fn round6(x: f64) -> f64 {
 pub(super) fn write(
     snap: &Snapshot,
     options: &ExportOptions,
+    zones: &HomeZones,
     out: &mut dyn Write,
     stats: &mut ExportStats,
 ) -> Result<(), ExportError> {
     out.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")?;
     let mut first = true;
-    for_each_network(snap, options.session, |ap| {
+    for_each_network(snap, options.session, zones, stats, |ap, stats| {
         let Some(feature) = feature(ap, stats) else {
             return Ok(());
         };

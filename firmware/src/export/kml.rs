@@ -11,7 +11,7 @@ use std::io::Write;
 use super::text::{
     display_name, iso_time, position, push_xml_text, security_summary, ssid_escaped, style_id,
 };
-use super::{ExportError, ExportOptions, ExportStats, finish, step};
+use super::{ExportError, ExportOptions, ExportStats, HomeZones, finish, step};
 use crate::model::{ApRecord, SessionRecord};
 use crate::store::Snapshot;
 
@@ -28,6 +28,7 @@ const STYLES: [(&str, &str); 6] = [
 pub(super) fn write(
     snap: &Snapshot,
     options: &ExportOptions,
+    zones: &HomeZones,
     out: &mut dyn Write,
     stats: &mut ExportStats,
 ) -> Result<(), ExportError> {
@@ -53,7 +54,7 @@ pub(super) fn write(
         folder_open(&mut buf, s);
         out.write_all(buf.as_bytes())?;
         finish(snap.for_each_ap_in_session(s.id, |ap| {
-            step(placemark(ap, &mut buf, stats).and_then(|written| {
+            step(placemark(ap, zones, &mut buf, stats).and_then(|written| {
                 if written {
                     out.write_all(buf.as_bytes())?;
                 }
@@ -71,7 +72,7 @@ pub(super) fn write(
                 if snap.has_observations(ap.bssid)? {
                     return Ok(());
                 }
-                if !placemark(ap, &mut buf, stats)? {
+                if !placemark(ap, zones, &mut buf, stats)? {
                     return Ok(());
                 }
                 if !opened {
@@ -104,12 +105,18 @@ fn folder_open(buf: &mut String, s: &SessionRecord) {
     buf.push_str("</description>\n");
 }
 
-/// Builds one placemark into `buf`; `false` (and nothing built) without a position.
+/// Builds one placemark into `buf`; `false` (and nothing built) without a position or
+/// inside a home zone.
 fn placemark(
     ap: &ApRecord,
+    zones: &HomeZones,
     buf: &mut String,
     stats: &mut ExportStats,
 ) -> Result<bool, ExportError> {
+    if zones.contains_network(ap) {
+        stats.skipped_home_zone += 1;
+        return Ok(false);
+    }
     let Some(fix) = position(ap) else {
         if ap.best_fix.is_some() {
             stats.skipped_bad_fix += 1;

@@ -9,6 +9,9 @@ mod geojson;
 mod gpx;
 mod kml;
 mod text;
+mod zones;
+
+pub use zones::{HomeZones, distance_m};
 
 /// Where a network is drawn on a map: the one decision every map format, and the UI, use.
 pub use text::position as network_position;
@@ -127,6 +130,9 @@ pub struct ExportStats {
     pub skipped_no_record: u64,
     /// WiGLE rows written with [`wigle::MISSING_SIGNAL_DBM`] because the capture gave no signal.
     pub signal_floored: u64,
+    /// Left out because the fix (an observation's, a network's position, a track point) lies
+    /// in one of the user's home zones ([`HomeZones`]).
+    pub skipped_home_zone: u64,
 }
 
 /// Why an export failed.
@@ -168,7 +174,8 @@ pub fn export(
 }
 
 /// Exports the store in `format` to `out`, streaming from one snapshot. Output is buffered
-/// here, so `out` may be a bare `File`; it is flushed before returning.
+/// here, so `out` may be a bare `File`; it is flushed before returning. Whatever lies in one
+/// of the home zones of the store's edits (read as the export starts) is left out.
 pub fn export_with(
     store: &Store,
     format: Format,
@@ -181,14 +188,16 @@ pub fn export_with(
     {
         return Err(ExportError::NoSuchSession(id));
     }
+    let zones = HomeZones::of(store)?;
+    let z = &zones;
     let mut w = BufWriter::with_capacity(64 * 1024, out);
     let mut stats = ExportStats::default();
     match format {
-        Format::Wigle => wigle::write(&snap, options, &mut w, &mut stats)?,
-        Format::Kml => kml::write(&snap, options, &mut w, &mut stats)?,
-        Format::Geojson => geojson::write(&snap, options, &mut w, &mut stats)?,
-        Format::Csv => csv::write(&snap, options, &mut w, &mut stats)?,
-        Format::Gpx => gpx::write(&snap, options, &mut w, &mut stats)?,
+        Format::Wigle => wigle::write(&snap, options, z, &mut w, &mut stats)?,
+        Format::Kml => kml::write(&snap, options, z, &mut w, &mut stats)?,
+        Format::Geojson => geojson::write(&snap, options, z, &mut w, &mut stats)?,
+        Format::Csv => csv::write(&snap, options, z, &mut w, &mut stats)?,
+        Format::Gpx => gpx::write(&snap, options, z, &mut w, &mut stats)?,
     }
     w.flush()?;
     Ok(stats)
@@ -210,14 +219,24 @@ fn finish(r: Result<ControlFlow<ExportError>, StoreError>) -> Result<(), ExportE
     }
 }
 
-/// The networks an export covers: every AP, or those seen in `session`, in BSSID order.
+/// The networks an export covers: every AP, or those seen in `session`, in BSSID order,
+/// but those placed in a home zone (counted in `stats`).
 fn for_each_network(
     snap: &Snapshot,
     session: Option<u64>,
-    mut f: impl FnMut(&crate::model::ApRecord) -> Result<(), ExportError>,
+    zones: &HomeZones,
+    stats: &mut ExportStats,
+    mut f: impl FnMut(&crate::model::ApRecord, &mut ExportStats) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
+    let mut each = |ap: &crate::model::ApRecord| {
+        if zones.contains_network(ap) {
+            stats.skipped_home_zone += 1;
+            return step(Ok(()));
+        }
+        step(f(ap, stats))
+    };
     match session {
-        Some(id) => finish(snap.for_each_ap_in_session(id, |ap| step(f(ap)))),
-        None => finish(snap.for_each_ap(|ap| step(f(ap)))),
+        Some(id) => finish(snap.for_each_ap_in_session(id, &mut each)),
+        None => finish(snap.for_each_ap(&mut each)),
     }
 }

@@ -721,3 +721,105 @@ proptest! {
         prop_assert!(!out.chars().any(forbidden));
     }
 }
+
+/// A network whose fix is far from the fixture's others (Munich, not Berlin).
+const AP_FAR: u64 = 0x0200_0000_00fa;
+
+/// The fixture, plus [`AP_FAR`] with an observation, and a home zone of `radius_m` around
+/// (lat, lon) in the store's edits.
+fn zoned(lat: f64, lon: f64, radius_m: u32) -> Fixture {
+    let f = fixture();
+    let mut far = ap(AP_FAR, b"far away", wpa2_psk());
+    far.best_fix = Some(fix(48.137, 11.575, T0));
+    let w = StoreWriter::spawn(f.store.clone());
+    w.send(Batch {
+        aps: vec![far],
+        observations: vec![obs(
+            11,
+            1,
+            AP_FAR,
+            T0 + 5_000_000,
+            Some(fix(48.137, 11.575, T0)),
+        )],
+        ..Batch::default()
+    })
+    .unwrap();
+    w.finish().unwrap();
+    let me = f.store.sync_id();
+    let zone = piwardrive_sync::Zone {
+        lat_e7: (lat * 1e7).round() as i32,
+        lon_e7: (lon * 1e7).round() as i32,
+        radius_m,
+    };
+    f.store
+        .update_edits(|e| e.add_zone(me, zone))
+        .unwrap()
+        .unwrap();
+    f
+}
+
+/// Metres from the fixture's home, (52.52, 13.405).
+fn from_home(lat: f64, lon: f64) -> f64 {
+    super::distance_m(52.52, 13.405, lat, lon)
+}
+
+#[test]
+fn home_zone_keeps_its_observations_out_of_the_wigle_csv() {
+    // Without a zone the home rows are there (so the check below can fail).
+    let (rows, _) = wigle_rows(None);
+    assert_eq!(row_of(&rows, AP_WPA2).len(), 2);
+    let f = zoned(52.52, 13.405, 100);
+    let (text, stats) = run(&f.store, Format::Wigle, None);
+    let rows = parse_csv(&text);
+    // Seqs 1, 2 and 8 (whose fix of accuracy 0 would not be a row anyway) were heard within
+    // 15 m of home: the zone is tested first. The NaN fix is still a bad fix.
+    assert_eq!(stats.skipped_home_zone, 3, "{stats:?}\n{text}");
+    assert!(row_of(&rows, AP_WPA2).is_empty(), "{rows:?}");
+    for r in &rows[2..] {
+        let (lat, lon): (f64, f64) = (r[7].parse().unwrap(), r[8].parse().unwrap());
+        assert!(from_home(lat, lon) > 100.0, "{r:?}");
+    }
+    assert_eq!(row_of(&rows, AP_FAR).len(), 1);
+    assert_eq!(row_of(&rows, AP_HOSTILE).len(), 1);
+}
+
+#[test]
+fn home_zone_keeps_its_networks_out_of_kml_geojson_and_csv() {
+    let f = zoned(52.52, 13.405, 100);
+    // Every fixture network with a fix was placed at home; only the far one is drawn.
+    let (kml, stats) = run(&f.store, Format::Kml, None);
+    assert_eq!(kml.matches("<Placemark>").count(), 1, "{kml}");
+    assert!(kml.contains("<coordinates>11.5750000,48.1370000</coordinates>"));
+    assert!(!kml.contains("52.52"));
+    assert!(stats.skipped_home_zone >= 4, "{stats:?}");
+
+    let (text, stats) = run(&f.store, Format::Geojson, None);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let features = v["features"].as_array().unwrap();
+    assert_eq!(features.len(), 1);
+    assert_eq!(features[0]["properties"]["bssid"], mac(AP_FAR).to_string());
+    assert_eq!(stats.skipped_home_zone, 4);
+
+    let (text, stats) = run(&f.store, Format::Csv, None);
+    let rows = parse_csv(&text);
+    let mut bssids: Vec<String> = rows[1..].iter().map(|r| r[0].clone()).collect();
+    bssids.sort();
+    // The far network, and the one never heard with a fix (nothing places it at home).
+    let mut want = vec![mac(AP_FAR).to_string(), mac(AP_NOFIX).to_string()];
+    want.sort();
+    assert_eq!(bssids, want);
+    assert_eq!(stats.skipped_home_zone, 4);
+    assert!(!text.contains("52.52"));
+}
+
+#[test]
+fn home_zone_keeps_its_track_points_out_of_the_gpx() {
+    // 5 m around the second track point (52.0001, 13.0001); the first is 13 m away.
+    let f = zoned(52.0001, 13.0001, 5);
+    let (gpx, stats) = run(&f.store, Format::Gpx, None);
+    assert_eq!(stats.written, 3);
+    assert_eq!(stats.skipped_home_zone, 1);
+    assert!(!gpx.contains("lat=\"52.00010000\""), "{gpx}");
+    assert!(gpx.contains("lat=\"52.00000000\""));
+    assert!(gpx.contains("lat=\"52.00100000\""));
+}

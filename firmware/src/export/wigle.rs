@@ -16,7 +16,7 @@ use std::rc::Rc;
 use piwardrive_dot11::channel::{Band as DotBand, channel_to_freq, freq_to_channel};
 
 use super::text::{push_csv_field, security_summary, ssid_wigle, wigle_time};
-use super::{ExportError, ExportOptions, ExportStats, finish, step};
+use super::{ExportError, ExportOptions, ExportStats, HomeZones, finish, step};
 use crate::model::{ApRecord, Band, Observation, ObservationKind};
 use crate::store::{ApLookup, Snapshot};
 
@@ -126,11 +126,12 @@ pub(crate) fn channel_and_freq(o: &Observation, ap: &ApFields) -> (Option<u16>, 
 pub(super) fn write(
     snap: &Snapshot,
     options: &ExportOptions,
+    zones: &HomeZones,
     out: &mut dyn Write,
     stats: &mut ExportStats,
 ) -> Result<(), ExportError> {
     write_head(options, out)?;
-    let mut rows = Rows::new(snap)?;
+    let mut rows = Rows::new(snap, zones.clone())?;
     finish(snap.for_each_observation(options.session, |o| {
         step(rows.row(o, stats).and_then(|line| {
             if let Some(line) = line {
@@ -153,14 +154,17 @@ pub(crate) fn write_head(options: &ExportOptions, out: &mut dyn Write) -> std::i
 /// the export and the WiGLE upload write their rows through this, so both send the same bytes.
 pub(crate) struct Rows {
     aps: ApLookup,
+    /// Observations whose fix lies in one of these are not rows.
+    zones: HomeZones,
     cache: HashMap<u64, Rc<ApFields>>,
     line: String,
 }
 
 impl Rows {
-    pub(crate) fn new(snap: &Snapshot) -> Result<Rows, ExportError> {
+    pub(crate) fn new(snap: &Snapshot, zones: HomeZones) -> Result<Rows, ExportError> {
         Ok(Rows {
             aps: snap.aps()?,
+            zones,
             cache: HashMap::new(),
             line: String::with_capacity(256),
         })
@@ -173,6 +177,10 @@ impl Rows {
         o: &Observation,
         stats: &mut ExportStats,
     ) -> Result<Option<&str>, ExportError> {
+        if o.fix.as_ref().is_some_and(|f| self.zones.contains_fix(f)) {
+            stats.skipped_home_zone += 1;
+            return Ok(None);
+        }
         let written = row(o, &self.aps, &mut self.cache, &mut self.line, stats)?;
         Ok(written.then_some(self.line.as_str()))
     }

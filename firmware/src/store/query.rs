@@ -6,6 +6,11 @@
 //! follows the store without ever being rebuilt. A filtered or re-sorted page then costs a
 //! pass over these rows and a point lookup per shown network, instead of decoding every
 //! record in the store for every request. A command that never lists networks never builds it.
+//!
+//! On a hub each row also carries the devices that saw the network (a 64-bit mask over the
+//! rows' own device table, with an overflow map past 64 devices), from the hub's joined
+//! summaries (`hub_nets`): read when the rows are built and set again after every
+//! `hub_apply` commit, so the device filter is a bit test per row.
 
 use std::collections::HashMap;
 use std::ops::ControlFlow;
@@ -13,6 +18,7 @@ use std::sync::{Arc, RwLock};
 
 use piwardrive_dot11::MacAddr;
 use piwardrive_dot11::security::{EncClass, classify};
+use piwardrive_sync::DeviceId;
 
 use super::Store;
 use super::StoreError;
@@ -56,9 +62,32 @@ impl Store {
                 rows.upsert(ap);
                 ControlFlow::Continue(())
             })?;
+            // On a hub, the devices that saw each network (empty elsewhere). Read after the
+            // records: a row is there to take them.
+            self.for_each_hub_network_devices(|bssid, devices| {
+                rows.set_devices(bssid, devices);
+            })?;
             *slot = Some(rows);
         }
         Ok(f(slot.as_ref().expect("filled above")))
+    }
+
+    /// Sets the devices that saw each network, after a hub's commit that has just succeeded
+    /// (its records first, through [`Store::ap_rows_committed`]), if the rows are built.
+    pub(crate) fn ap_row_devices_committed<'a>(
+        &self,
+        nets: impl Iterator<Item = (MacAddr, &'a [DeviceId])>,
+    ) {
+        let mut slot = self
+            .inner
+            .ap_rows
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(rows) = slot.as_mut() {
+            for (bssid, devices) in nets {
+                rows.set_devices(bssid, devices);
+            }
+        }
     }
 
     /// Applies the APs of a commit that has just succeeded to the rows, if they are built.
@@ -94,6 +123,9 @@ pub struct ApRow {
     text: Option<(u32, u32)>,
     /// The vendor's index in [`ApRows::vendors`].
     pub vendor: Option<u32>,
+    /// On a hub: bit `i` set when device `i` of [`ApRows::devices`] saw the network (devices
+    /// from 64 on are in [`ApRows`]' overflow map).
+    devices: u64,
 }
 
 /// The list rows of every AP, in no particular order.
@@ -108,6 +140,11 @@ pub struct ApRows {
     vendor_ids: HashMap<Arc<str>, u32>,
     /// Every row's search text, in one buffer.
     text: SearchText,
+    /// On a hub: every device that saw a listed network, once, indexed as the rows' bits.
+    devices: Vec<DeviceId>,
+    device_ids: HashMap<DeviceId, u32>,
+    /// Row to its device indexes from 64 on (a fleet of more than 64 devices only).
+    more_devices: HashMap<u32, Vec<u32>>,
 }
 
 /// The search text of every row (its SSID as the list shows it, `web::escape::display_ssid`:
@@ -175,6 +212,7 @@ impl ApRows {
             security: classify(s.privacy, s.wpa, s.rsn_akms),
             text: None,
             vendor,
+            devices: 0,
         };
         let text = ap.ssid.as_deref().map(|raw| {
             crate::web::escape::display_ssid(raw)
@@ -183,9 +221,11 @@ impl ApRows {
         });
         let i = match self.slots.get(&ap.bssid.to_u64()) {
             Some(&i) => {
-                let old = self.rows[i].text;
+                // The record says nothing about devices: they stay until set again.
+                let (old, devices) = (self.rows[i].text, self.rows[i].devices);
                 self.rows[i] = row;
                 self.rows[i].text = old;
+                self.rows[i].devices = devices;
                 i
             }
             None => {
@@ -199,6 +239,57 @@ impl ApRows {
         self.rows[i].text = span;
         if self.text.garbage > 64 * 1024 && self.text.garbage * 2 > self.text.buf.len() {
             self.compact_text();
+        }
+    }
+
+    /// Makes `devices` the devices that saw `bssid` (nothing when it has no row).
+    pub fn set_devices(&mut self, bssid: MacAddr, devices: &[DeviceId]) {
+        let Some(&i) = self.slots.get(&bssid.to_u64()) else {
+            return;
+        };
+        let row = u32::try_from(i).expect("fewer than 2^32 rows");
+        let mut mask = 0u64;
+        let mut more = Vec::new();
+        for d in devices {
+            let idx = match self.device_ids.get(d) {
+                Some(&idx) => idx,
+                None => {
+                    let idx = u32::try_from(self.devices.len()).expect("fewer than 2^32 devices");
+                    self.devices.push(*d);
+                    self.device_ids.insert(*d, idx);
+                    idx
+                }
+            };
+            if idx < 64 {
+                mask |= 1 << idx;
+            } else {
+                more.push(idx);
+            }
+        }
+        self.rows[i].devices = mask;
+        if more.is_empty() {
+            self.more_devices.remove(&row);
+        } else {
+            self.more_devices.insert(row, more);
+        }
+    }
+
+    /// The index of `device` among the devices the rows know, `None` when no row has it.
+    pub fn device_index(&self, device: &DeviceId) -> Option<u32> {
+        self.device_ids.get(device).copied()
+    }
+
+    /// Whether device `idx` ([`ApRows::device_index`]) saw row `i`'s network.
+    pub fn row_has_device(&self, i: usize, idx: u32) -> bool {
+        if idx < 64 {
+            self.rows
+                .get(i)
+                .is_some_and(|r| r.devices & (1 << idx) != 0)
+        } else {
+            u32::try_from(i)
+                .ok()
+                .and_then(|row| self.more_devices.get(&row))
+                .is_some_and(|v| v.contains(&idx))
         }
     }
 
@@ -467,6 +558,43 @@ mod tests {
         assert!(store.inner.ap_rows.read().unwrap().is_none());
         w.finish().unwrap();
         assert_eq!(cached_rows(&store).len(), 1);
+    }
+
+    /// Device sets survive record upserts, are replaced when set again, and work past the
+    /// mask's 64 devices; a device no row has is not in the table.
+    #[test]
+    fn device_sets_follow_set_devices_past_64_devices() {
+        let dev = |i: u8| DeviceId([i; 16]);
+        let mut rows = ApRows::default();
+        for i in 0..5 {
+            rows.upsert(&ap(i, "x", 1, None));
+        }
+        let b = |i: u64| MacAddr::from_u64(0x0011_2233_0000 + i);
+        // 70 devices saw network 0, the odd ones network 1.
+        let all: Vec<DeviceId> = (0..70).map(dev).collect();
+        let odd: Vec<DeviceId> = (0..70).filter(|i| i % 2 == 1).map(dev).collect();
+        rows.set_devices(b(0), &all);
+        rows.set_devices(b(1), &odd);
+        rows.set_devices(MacAddr::from_u64(0xdead), &[dev(200)]);
+        assert_eq!(rows.device_index(&dev(200)), None);
+        let (s0, s1, s2) = {
+            let slot = |i: u64| rows.rows().iter().position(|r| r.bssid == b(i)).unwrap();
+            (slot(0), slot(1), slot(2))
+        };
+        for d in 0..70u8 {
+            let idx = rows.device_index(&dev(d)).unwrap();
+            assert!(rows.row_has_device(s0, idx), "{d}");
+            assert_eq!(rows.row_has_device(s1, idx), d % 2 == 1, "{d}");
+            assert!(!rows.row_has_device(s2, idx), "{d}");
+        }
+        // A new record for the network keeps its devices; setting them again replaces them.
+        rows.upsert(&ap(0, "renamed", 2, None));
+        let idx68 = rows.device_index(&dev(68)).unwrap();
+        assert!(idx68 >= 64 && rows.row_has_device(s0, idx68));
+        rows.set_devices(b(0), &[dev(1)]);
+        assert!(!rows.row_has_device(s0, idx68));
+        assert!(rows.row_has_device(s0, rows.device_index(&dev(1)).unwrap()));
+        assert!(!rows.row_has_device(s0, rows.device_index(&dev(0)).unwrap()));
     }
 
     proptest! {

@@ -298,6 +298,30 @@ impl Store {
         })
     }
 
+    /// Calls `f` with the devices that saw each network in the hub's joined summaries
+    /// (nothing on a device, whose `hub_nets` is empty).
+    pub fn for_each_hub_network_devices(
+        &self,
+        mut f: impl FnMut(MacAddr, &[DeviceId]),
+    ) -> Result<(), StoreError> {
+        self.read(|txn| {
+            let t = txn.open_table(HUB_NETS)?;
+            let mut devices = Vec::new();
+            for row in t.iter()? {
+                let (k, v) = row?;
+                let bssid = MacAddr::from_u64(k.value());
+                // A summary that does not decode is reported by `hub_network`; the list
+                // shows the network with no devices.
+                if let Ok(s) = decode::<sync::NetworkSummary>("hub_nets", bssid, v.value()) {
+                    devices.clear();
+                    devices.extend(s.devices().iter().copied());
+                    f(bssid, &devices);
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// Walks a device's observations as the hub holds them: (device seq, hub seq), in device
     /// seq order.
     pub fn hub_observation_keys<B>(
@@ -356,6 +380,8 @@ impl Store {
         }
         let mut acks = Vec::new();
         let mut records = Batch::default();
+        // The devices of every network whose summary changed, for the list rows.
+        let mut net_devices: Vec<(MacAddr, Vec<DeviceId>)> = Vec::new();
         let path = self.path().to_path_buf();
         let mut run = || -> Result<(), Fault> {
             let mut txn = self.db().begin_write()?;
@@ -408,6 +434,10 @@ impl Store {
                                 if let Some(joined) = joined {
                                     let bytes = super::encode("hub_nets", bssid, &joined)?;
                                     hub_nets.insert(key, bytes.as_slice())?;
+                                    net_devices.push((
+                                        bssid,
+                                        joined.devices().iter().copied().collect::<Vec<_>>(),
+                                    ));
                                     if let Some(ap) = convert::hub_record(bssid, &joined) {
                                         records.aps.push(ap);
                                     }
@@ -446,6 +476,7 @@ impl Store {
         };
         run().map_err(|e| HubApplyError::Store(e.at(&path)))?;
         self.ap_rows_committed(records.aps.iter());
+        self.ap_row_devices_committed(net_devices.iter().map(|(b, d)| (*b, d.as_slice())));
         Ok(acks)
     }
 }

@@ -17,6 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::auth::json_error;
+use super::edits::NetEdits;
 use super::escape::{display_ssid, hex};
 use super::exports::{self, FORMATS};
 use super::format::{self, SecurityDetail};
@@ -66,10 +67,14 @@ pub struct NetworkJson {
     pub lat: Option<f64>,
     pub lon: Option<f64>,
     pub accuracy_m: Option<f64>,
+    /// The user's label, note and "ignore" (synced between devices and the hub).
+    pub label: Option<String>,
+    pub note: Option<String>,
+    pub ignored: bool,
 }
 
 impl NetworkJson {
-    pub fn new(ap: &ApRecord) -> NetworkJson {
+    pub fn new(ap: &ApRecord, edits: NetEdits) -> NetworkJson {
         let pos = crate::export::network_position(ap);
         NetworkJson {
             bssid: ap.bssid.to_string(),
@@ -89,6 +94,9 @@ impl NetworkJson {
             lat: pos.map(|p| p.lat),
             lon: pos.map(|p| p.lon),
             accuracy_m: pos.map(|p| p.accuracy_m),
+            label: edits.label,
+            note: edits.note,
+            ignored: edits.ignored,
         }
     }
 }
@@ -115,7 +123,11 @@ pub async fn networks(
         pages: l.pages,
         per_page: PAGE_SIZE,
         sort: l.sort.as_str(),
-        networks: l.aps.iter().map(NetworkJson::new).collect(),
+        networks: l
+            .aps
+            .iter()
+            .map(|a| NetworkJson::new(a, NetEdits::of(&l.edits, a.bssid)))
+            .collect(),
     }))
 }
 
@@ -268,6 +280,10 @@ pub struct NetworkDetailJson {
     pub last_signal_dbm: Option<i8>,
     /// Where the strongest signal was heard.
     pub best_fix: Option<FixJson>,
+    /// The signal heard there.
+    pub best_fix_signal_dbm: Option<i8>,
+    /// On a hub: the devices that saw the network; `null` on a device.
+    pub seen_by: Option<Vec<pages::SeenBy>>,
     pub client_count: u32,
     /// The newest sightings, newest first (as many as the page lists).
     pub sightings: Vec<SightingJson>,
@@ -305,7 +321,7 @@ impl NetworkDetailJson {
         let mut signal = pages::signal_points(&d.sightings);
         signal.reverse();
         NetworkDetailJson {
-            network: NetworkJson::new(ap),
+            network: NetworkJson::new(ap, d.edits.clone()),
             ssid_history: ap
                 .ssid_history
                 .iter()
@@ -337,6 +353,8 @@ impl NetworkDetailJson {
             data_frames: ap.data_frames,
             last_signal_dbm: ap.last_signal_dbm,
             best_fix: ap.best_fix.as_ref().map(FixJson::new),
+            best_fix_signal_dbm: ap.best_fix_signal_dbm,
+            seen_by: d.seen_by.clone(),
             client_count: ap.client_count,
             sightings: d
                 .sightings

@@ -49,7 +49,12 @@ pub(super) fn route_templates() -> Vec<(&'static str, &'static str)> {
     for call in body.split(".route(\"").skip(1) {
         let (path, rest) = call.split_once('"').unwrap();
         let args = &rest[..rest.find("))").unwrap_or(rest.len())];
-        for (token, method) in [("get(", "GET"), ("post(", "POST")] {
+        for (token, method) in [
+            ("get(", "GET"),
+            ("post(", "POST"),
+            ("put(", "PUT"),
+            ("delete(", "DELETE"),
+        ] {
             if args.contains(token) {
                 out.push((method, path));
             }
@@ -114,6 +119,16 @@ async fn every_route_but_the_allowlist_refuses_a_request_without_session_or_toke
         ("POST", "/hub/devices/code"),
         ("POST", "/hub/devices/revoke"),
         ("POST", "/api/v1/hub/enroll-codes"),
+        ("POST", "/networks/02:00:00:00:00:01/label"),
+        ("POST", "/networks/02:00:00:00:00:01/ignore"),
+        ("POST", "/settings/zones"),
+        ("POST", "/settings/zones/remove"),
+        ("PUT", "/api/v1/networks/02:00:00:00:00:01/label"),
+        ("PUT", "/api/v1/networks/02:00:00:00:00:01/note"),
+        ("PUT", "/api/v1/networks/02:00:00:00:00:01/ignored"),
+        ("GET", "/api/v1/zones"),
+        ("POST", "/api/v1/zones"),
+        ("DELETE", "/api/v1/zones/x"),
     ] {
         assert!(
             routes.iter().any(|(m, p)| (*m, p.as_str()) == must),
@@ -561,7 +576,23 @@ async fn a_viewer_can_read_but_not_change_anything() {
         let resp = send_anon(&f.state, as_viewer("POST", uri, Some(&csrf))).await;
         assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{uri}");
     }
+    // Every route that changes state, whatever its method, with the viewer's own CSRF token.
+    let mut changing = 0;
+    for (method, uri) in all_routes() {
+        if method == "GET" || matches!(uri.as_str(), "/logout" | "/login" | "/setup") {
+            continue;
+        }
+        let resp = send_anon(&f.state, as_viewer(method, &uri, Some(&csrf))).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{method} {uri}");
+        changing += 1;
+    }
+    assert!(changing >= 20, "only {changing} state-changing routes");
     assert!(f.state.store.tokens().unwrap().is_empty());
+    assert_eq!(
+        f.state.store.edits().unwrap(),
+        piwardrive_sync::Edits::default(),
+        "a viewer changed an edit"
+    );
     // Logging out changes nothing on the device: a viewer may.
     assert_eq!(
         send_anon(&f.state, as_viewer("POST", "/logout", Some(&csrf)))

@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
+use piwardrive_sync::{DeviceId, Edits};
 use serde::Deserialize;
 
 use crate::dot11::MacAddr;
@@ -82,7 +83,7 @@ impl SecFilter {
     }
 }
 
-/// `?page=N&sort=first|last|signal&q=TEXT&band=2.4|5|6&sec=open|wep|wpa|wpa2|wpa3|owe&hidden=yes|no&session=current`;
+/// `?page=N&sort=first|last|signal&q=TEXT&band=2.4|5|6&sec=open|wep|wpa|wpa2|wpa3|owe&hidden=yes|no&session=current&ignored=hide|only&device=HEX`;
 /// pages count from 1. Empty values mean "any" (an HTML form sends them).
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ListParams {
@@ -100,6 +101,50 @@ pub struct ListParams {
     /// `current`: only networks heard in the newest session.
     #[serde(default, deserialize_with = "empty_as_none")]
     pub session: Option<SessionFilter>,
+    /// `hide`: leave out the networks the user ignores; `only`: only those. Absent: all,
+    /// ignored ones marked.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub ignored: Option<IgnoredFilter>,
+    /// On a hub: only the networks this device (32 hex digits, its id) saw.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub device: Option<DeviceFilter>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IgnoredFilter {
+    Hide,
+    Only,
+}
+
+impl IgnoredFilter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IgnoredFilter::Hide => "hide",
+            IgnoredFilter::Only => "only",
+        }
+    }
+}
+
+/// A device id as the hub's pages write it: 32 hex digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceFilter(pub DeviceId);
+
+impl<'de> Deserialize<'de> for DeviceFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<DeviceFilter, D::Error> {
+        let s = String::deserialize(d)?;
+        crate::accounts::from_hex::<16>(s.trim())
+            .map(|id| DeviceFilter(DeviceId(id)))
+            .ok_or_else(|| {
+                serde::de::Error::custom("device: expected a device id of 32 hex digits")
+            })
+    }
+}
+
+impl DeviceFilter {
+    pub fn hex(self) -> String {
+        crate::accounts::to_hex(&self.0.0)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -165,6 +210,8 @@ pub struct Filter {
     pub sec: Option<SecFilter>,
     pub hidden: Option<YesNo>,
     pub session: Option<SessionFilter>,
+    pub ignored: Option<IgnoredFilter>,
+    pub device: Option<DeviceFilter>,
 }
 
 /// Longest search text kept; the rest is ignored.
@@ -187,6 +234,8 @@ impl Filter {
             sec: p.sec,
             hidden: p.hidden,
             session: p.session,
+            ignored: p.ignored,
+            device: p.device,
         }
     }
 
@@ -197,13 +246,19 @@ impl Filter {
     /// The test of every filter but the session one (checked against a set), prepared for
     /// one pass over `rows`: the search text's finder is built once and each vendor name is
     /// searched once, not once per network. The search is case-insensitive over the SSID as
-    /// displayed ([`display_ssid`](super::escape::display_ssid)), the BSSID (with or without colons) and the vendor.
-    fn matcher<'a>(&'a self, rows: &'a ApRows) -> Matcher<'a> {
+    /// displayed ([`display_ssid`](super::escape::display_ssid)), the BSSID (with or without colons), the vendor
+    /// and the user's label.
+    fn matcher<'a>(&'a self, rows: &'a ApRows, edits: &Edits) -> Matcher<'a> {
         let search = self.q.as_deref().map(|q| {
             let bssid_like = q.bytes().all(|b| b.is_ascii_hexdigit() || b == b':');
             let vendors: Vec<bool> = rows.vendors().iter().map(|v| text_contains(v, q)).collect();
+            let labels: HashSet<u64> = edits
+                .labels()
+                .filter(|(_, l)| text_contains(l, q))
+                .map(|(m, _)| MacAddr(m.0).to_u64())
+                .collect();
             let text_rows = rows.text_hits(q.as_bytes());
-            if bssid_like || vendors.contains(&true) {
+            if bssid_like || vendors.contains(&true) || !labels.is_empty() {
                 let mut text_hits = vec![false; rows.len()];
                 for &i in &text_rows {
                     text_hits[i as usize] = true;
@@ -213,6 +268,7 @@ impl Filter {
                     bssid_like,
                     vendors,
                     text_hits,
+                    labels,
                     only: None,
                 }
             } else {
@@ -221,6 +277,7 @@ impl Filter {
                     bssid_like,
                     vendors,
                     text_hits: Vec::new(),
+                    labels,
                     only: Some(text_rows),
                 }
             }
@@ -228,6 +285,15 @@ impl Filter {
         Matcher {
             filter: self,
             search,
+            ignored: self.ignored.map(|_| {
+                edits
+                    .ignored()
+                    .iter()
+                    .map(|m| MacAddr(m.0).to_u64())
+                    .collect()
+            }),
+            device: self.device.map(|d| rows.device_index(&d.0)),
+            rows,
         }
     }
 
@@ -256,6 +322,12 @@ impl Filter {
         if self.session.is_some() {
             parts.push("session=current".to_owned());
         }
+        if let Some(i) = self.ignored {
+            parts.push(format!("ignored={}", i.as_str()));
+        }
+        if let Some(d) = self.device {
+            parts.push(format!("device={}", d.hex()));
+        }
         parts.join("&")
     }
 }
@@ -264,6 +336,12 @@ impl Filter {
 struct Matcher<'a> {
     filter: &'a Filter,
     search: Option<Search<'a>>,
+    /// The ignored networks, when the filter asks about them.
+    ignored: Option<HashSet<u64>>,
+    /// The device's index in the rows, when the filter names one (`Some(None)`: no row
+    /// has it, so nothing matches).
+    device: Option<Option<u32>>,
+    rows: &'a ApRows,
 }
 
 /// The search text, prepared.
@@ -277,8 +355,10 @@ struct Search<'a> {
     /// Per row: whether its SSID's search text contains `q` ([`ApRows::text_hits`]); empty
     /// when `only` is set.
     text_hits: Vec<bool>,
-    /// When only an SSID can match (no vendor name contains `q` and it cannot be part of a
-    /// BSSID): the rows whose SSID does, the only ones a pass needs to look at.
+    /// The networks whose label contains `q`.
+    labels: HashSet<u64>,
+    /// When only an SSID can match (no vendor name or label contains `q` and it cannot be
+    /// part of a BSSID): the rows whose SSID does, the only ones a pass needs to look at.
     only: Option<Vec<u32>>,
 }
 
@@ -316,10 +396,21 @@ impl Matcher<'_> {
         {
             return false;
         }
+        if let (Some(want), Some(ignored)) = (f.ignored, &self.ignored)
+            && ignored.contains(&ap.bssid.to_u64()) != (want == IgnoredFilter::Only)
+        {
+            return false;
+        }
+        if let Some(device) = self.device
+            && !device.is_some_and(|idx| self.rows.row_has_device(i, idx))
+        {
+            return false;
+        }
         if let Some(search) = &self.search {
             // With `only`, the caller passes only rows whose SSID matched.
             let hit = search.only.is_some()
                 || search.text_hits.get(i) == Some(&true)
+                || search.labels.contains(&ap.bssid.to_u64())
                 || ap
                     .vendor
                     .is_some_and(|v| search.vendors.get(v as usize) == Some(&true))
@@ -396,10 +487,12 @@ pub struct Page {
 const INDEX_OFFSET_MAX: u64 = 1_000;
 
 /// Reads one page of the APs that pass `filter`, in `sort` order (ties by BSSID, descending,
-/// as the indexes order them).
+/// as the indexes order them); `edits` are the user's (labels for the search, the ignored
+/// networks for that filter).
 pub fn read_page(
     store: &Store,
     filter: &Filter,
+    edits: &Edits,
     sort: Sort,
     offset: u64,
     limit: usize,
@@ -428,7 +521,7 @@ pub fn read_page(
         None => None,
     };
     let (total, page) = store.with_ap_rows(|rows| {
-        let matcher = filter.matcher(rows);
+        let matcher = filter.matcher(rows, edits);
         let mut keys: Vec<(i64, u64)> = matcher
             .candidates(rows.rows())
             .filter(|&(i, ap)| {
@@ -514,6 +607,7 @@ mod tests {
     fn reference(
         store: &Store,
         aps: &[ApRecord],
+        edits: &Edits,
         filter: &Filter,
         sort: Sort,
         offset: u64,
@@ -562,10 +656,19 @@ mod tests {
                     || ap
                         .vendor
                         .as_deref()
-                        .is_some_and(|v| v.to_lowercase().contains(q.as_str()));
+                        .is_some_and(|v| v.to_lowercase().contains(q.as_str()))
+                    || edits
+                        .label(&piwardrive_sync::Mac(ap.bssid.octets()))
+                        .is_some_and(|l| l.to_lowercase().contains(q.as_str()));
                 if !hit {
                     return false;
                 }
+            }
+            let ignored = edits.is_ignored(&piwardrive_sync::Mac(ap.bssid.octets()));
+            match filter.ignored {
+                Some(IgnoredFilter::Hide) if ignored => return false,
+                Some(IgnoredFilter::Only) if !ignored => return false,
+                _ => {}
             }
             session
                 .as_ref()
@@ -729,20 +832,23 @@ mod tests {
             "t\\x09",
             "gäste",
             "home",
+            "büro",
         ];
         let bands = ["", "2.4", "5", "6"];
         let secs = ["", "open", "wep", "wpa", "wpa2", "wpa3", "owe"];
         let hiddens = ["", "yes", "no"];
         let sessions = ["", "current"];
+        let ignoreds = ["", "hide", "only"];
         let aps = store.all_aps().unwrap();
+        let edits = store.edits().unwrap();
         let mut checked = 0;
         let mut k = 0usize;
         let mut check = |query: String, offset: u64, limit: usize| {
             let p = params(&query);
             let filter = Filter::new(&p);
             let sort = p.sort.unwrap_or_default();
-            let got = read_page(store, &filter, sort, offset, limit).unwrap();
-            let want = reference(store, &aps, &filter, sort, offset, limit);
+            let got = read_page(store, &filter, &edits, sort, offset, limit).unwrap();
+            let want = reference(store, &aps, &edits, &filter, sort, offset, limit);
             let got_macs: Vec<MacAddr> = got.aps.iter().map(|a| a.bssid).collect();
             assert_eq!(
                 (got.total, got_macs),
@@ -756,12 +862,13 @@ mod tests {
                 for (offset, limit) in [(0, 50), (7, 5), (1_000, 50), (1_030, 9)] {
                     k += 1;
                     let query = format!(
-                        "q={}&sort={sort}&band={}&sec={}&hidden={}&session={}",
+                        "q={}&sort={sort}&band={}&sec={}&hidden={}&session={}&ignored={}",
                         url_encode(q),
                         bands[k % bands.len()],
                         secs[k % secs.len()],
                         hiddens[(k / 2) % hiddens.len()],
                         sessions[(k / 3) % sessions.len()],
+                        ignoreds[(k / 5) % ignoreds.len()],
                     );
                     check(query, offset, limit);
                 }
@@ -790,7 +897,21 @@ mod tests {
         let store = Store::open(&dir.path().join("s.redb")).unwrap();
         let w = crate::store::StoreWriter::spawn(store.clone());
         write(&w, (0..1_100).map(|i| varied_ap(i, 0)).collect(), 1);
-        assert_eq!(compare(&store, "first write"), 27 * 3 * 4 + 4 * 7 * 3 * 2);
+        // The user's labels (user text, searched like the SSID) and ignored networks.
+        let me = store.sync_id();
+        let labels = ["Büro", "home <b>", "Gäste-Netz", "x"];
+        store
+            .update_edits(|e| {
+                for i in (0..1_100u64).step_by(7) {
+                    let m = piwardrive_sync::Mac(varied_ap(i, 0).bssid.octets());
+                    e.set_label(me, m, labels[(i % 4) as usize], 1).unwrap();
+                }
+                for i in (0..1_100u64).step_by(5) {
+                    e.ignore(me, piwardrive_sync::Mac(varied_ap(i, 0).bssid.octets()));
+                }
+            })
+            .unwrap();
+        assert_eq!(compare(&store, "first write"), 28 * 3 * 4 + 4 * 7 * 3 * 2);
         // Rewrite a third of the networks (new SSIDs, times, bands, security) and add new
         // ones, in a new session, while the rows are built.
         let changed: Vec<ApRecord> = (0..1_300)

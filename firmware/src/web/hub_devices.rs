@@ -24,6 +24,8 @@ struct DeviceRow {
     name: String,
     enrolled: String,
     last_seen: String,
+    /// Observations of this device the hub holds.
+    held: u64,
     revoked: Option<String>,
 }
 
@@ -61,16 +63,23 @@ async fn render(
         };
         return Ok((status, Html(page.render()?)).into_response());
     };
-    let devices = state.read(|s| s.hub_devices()).await?;
+    let (devices, held) = state
+        .read(|s| Ok((s.hub_devices()?, s.hub_devices_held()?)))
+        .await?;
+    let held: std::collections::HashMap<[u8; 16], u64> =
+        held.into_iter().map(|(d, n)| (d.0, n)).collect();
     let devices = devices
         .iter()
         .map(|d| {
+            // Every sync request authenticates, so the last authenticated request is the
+            // last sync.
             let seen = hub.last_seen(&d.id).max(d.last_seen_us);
             DeviceRow {
                 id: accounts::to_hex(&d.id),
                 name: d.name.clone(),
                 enrolled: format::time_short(d.enrolled_us),
                 last_seen: seen.map_or_else(|| "never".to_owned(), format::time_short),
+                held: held.get(&d.id).copied().unwrap_or(0),
                 revoked: d.revoked_us.map(format::time_short),
             }
         })

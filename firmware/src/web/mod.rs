@@ -11,9 +11,14 @@
 //!
 //! Routes (see DESIGN.md section 7 for the pages still to come):
 //! - `GET /` (the dashboard), `GET /events/dashboard` (its live part, server-sent events)
-//! - `GET /networks?page=N&sort=first|last|signal&q=&band=&sec=&hidden=&session=` (full page,
-//!   or the `list` fragment for htmx; see [`filter`])
-//! - `GET /networks/{bssid}`, `GET /networks/{bssid}/signal.svg` (its signal chart)
+//! - `GET /networks?page=N&sort=first|last|signal&q=&band=&sec=&hidden=&session=&ignored=hide|only&device=`
+//!   (full page, or the `list` fragment for htmx; see [`filter`]; `device`, a device id in hex,
+//!   on a hub)
+//! - `GET /networks/{bssid}` (with "seen by" on a hub), `GET /networks/{bssid}/signal.svg`
+//!   (its signal chart)
+//! - admin only (see [`edits`]): `POST /networks/{bssid}/label`, `POST /networks/{bssid}/note`,
+//!   `POST /networks/{bssid}/ignore` (`ignored=yes|no`), `POST /settings/zones` (add a home
+//!   zone: `lat`, `lon`, `radius_m`), `POST /settings/zones/remove` (`zone`)
 //! - `GET /static/{*path}` (from memory; hashed names cached immutably)
 //! - `GET /map`, `GET /channels`, `GET /channels/{band}.svg`, `GET /capture` (the capture sources of
 //!   `piwardrive run`), `GET /sessions`, `GET /exports`,
@@ -26,8 +31,12 @@
 //!   page sets it to bust caches)
 //! - the JSON API (see [`api`]; every path is described in `openapi.json`, served at
 //!   `GET /api/v1/openapi.json`): `GET /api/v1/dashboard`,
-//!   `GET /api/v1/networks?page=N&sort=&q=&band=&sec=&hidden=&session=` (the list's filters),
-//!   `GET /api/v1/networks/{bssid}` (detail, sightings, signal series, clients),
+//!   `GET /api/v1/networks?page=N&sort=&q=&band=&sec=&hidden=&session=&ignored=&device=` (the
+//!   list's filters), `GET /api/v1/networks/{bssid}` (detail, sightings, signal series,
+//!   clients, the user's label, note and ignore, on a hub the devices that saw it),
+//!   admin only: `PUT /api/v1/networks/{bssid}/label` and `/note` (`{"text"}`),
+//!   `PUT /api/v1/networks/{bssid}/ignored` (`{"ignored"}`), `GET|POST /api/v1/zones`,
+//!   `DELETE /api/v1/zones/{zone}`,
 //!   `GET /api/v1/map/networks?session=N` (GeoJSON), `GET /api/v1/track?session=N`,
 //!   `GET /api/v1/channels`, `GET /api/v1/sources`, `GET /api/v1/sessions`,
 //!   `GET /api/v1/exports`, `GET /api/v1/system`, `GET /api/v1/system/history`,
@@ -56,6 +65,7 @@ pub mod auth;
 mod channels;
 mod chart;
 mod dashboard;
+mod edits;
 pub mod escape;
 mod exports;
 mod filter;
@@ -83,7 +93,7 @@ use axum::extract::{Path, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use tokio_util::sync::CancellationToken;
 
 use crate::store::{Store, StoreError};
@@ -285,6 +295,19 @@ pub fn router(state: AppState) -> Router {
         .route("/hub/devices/revoke", post(hub_devices::revoke))
         .route("/api/v1/hub/enroll-codes", post(hub_devices::api_make_code))
         .route("/settings/enroll", post(settings::enroll))
+        .route("/networks/{bssid}/label", post(edits::post_label))
+        .route("/networks/{bssid}/note", post(edits::post_note))
+        .route("/networks/{bssid}/ignore", post(edits::post_ignore))
+        .route("/settings/zones", post(edits::post_zone))
+        .route("/settings/zones/remove", post(edits::post_zone_remove))
+        .route("/api/v1/networks/{bssid}/label", put(edits::put_label))
+        .route("/api/v1/networks/{bssid}/note", put(edits::put_note))
+        .route("/api/v1/networks/{bssid}/ignored", put(edits::put_ignored))
+        .route(
+            "/api/v1/zones",
+            get(edits::get_zones).post(edits::post_zone_api),
+        )
+        .route("/api/v1/zones/{zone}", delete(edits::delete_zone_api))
         .fallback(not_found)
         // Every route and the fallback pass the gate first; the security headers go on
         // every response, refusals included.

@@ -13,6 +13,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::assets::URLS;
 use super::auth::Ctx;
+use super::edits::NetEdits;
 use super::escape::{SsidView, display_ssid};
 use super::filter::{self, Filter};
 use super::format::{self, SecurityDetail};
@@ -60,6 +61,8 @@ pub struct Layout {
     pub user: Option<String>,
     /// Hex; empty when the request has none (an API token).
     pub csrf: String,
+    /// An admin is logged in: edit forms are shown (the gate refuses them to the rest).
+    pub is_admin: bool,
 }
 
 impl Layout {
@@ -70,6 +73,7 @@ impl Layout {
             .is_some_and(|p| p.role == crate::accounts::Role::Admin);
         let logged_in = ctx.principal.is_some();
         Layout {
+            is_admin: admin,
             user: ctx.principal.as_ref().map(|p| p.name.clone()),
             csrf: ctx.csrf.clone(),
             css_url: &URLS.css,
@@ -105,6 +109,8 @@ pub struct Listing {
     pub sort: Sort,
     pub filter: Filter,
     pub aps: Vec<ApRecord>,
+    /// The user's edits (labels and "ignore" marks of the rows).
+    pub edits: piwardrive_sync::Edits,
 }
 
 impl Listing {
@@ -116,8 +122,12 @@ impl Listing {
         // Unfiltered, the count and the page are two snapshots; a commit in between can only
         // make the count a little stale, which the next refresh fixes.
         let f = filter.clone();
-        let found = state
-            .read(move |s| filter::read_page(s, &f, sort, offset, PAGE_SIZE))
+        let (found, edits) = state
+            .read(move |s| {
+                let edits = s.edits()?;
+                let page = filter::read_page(s, &f, &edits, sort, offset, PAGE_SIZE)?;
+                Ok((page, edits))
+            })
             .await?;
         Ok(Listing {
             total: found.total,
@@ -126,6 +136,7 @@ impl Listing {
             sort,
             filter,
             aps: found.aps,
+            edits,
         })
     }
 
@@ -143,6 +154,9 @@ impl Listing {
 pub struct NetworkRow {
     pub bssid: String,
     pub ssid: SsidView,
+    /// The user's label (user text: escaped like air data).
+    pub label: Option<String>,
+    pub ignored: bool,
     pub channel: Option<u16>,
     pub band: &'static str,
     pub max_signal_dbm: Option<i8>,
@@ -154,11 +168,14 @@ pub struct NetworkRow {
 }
 
 impl NetworkRow {
-    fn new(ap: &ApRecord) -> NetworkRow {
+    fn new(ap: &ApRecord, edits: &piwardrive_sync::Edits) -> NetworkRow {
         let security = format::security_class(&ap.security);
+        let e = NetEdits::of(edits, ap.bssid);
         NetworkRow {
             bssid: ap.bssid.to_string(),
             ssid: SsidView::new(ap.ssid.as_deref(), ap.hidden),
+            label: e.label,
+            ignored: e.ignored,
             channel: ap.channel,
             band: format::band(ap.band),
             max_signal_dbm: ap.best_signal_dbm,
@@ -189,6 +206,9 @@ pub struct NetworksPage {
     pub sec: &'static str,
     pub hidden: &'static str,
     pub session: bool,
+    pub ignored: &'static str,
+    /// On a hub: the devices to filter by, (id hex, name, selected); empty elsewhere.
+    pub devices: Vec<(String, String, bool)>,
     pub filtered: bool,
 }
 
@@ -212,7 +232,7 @@ pub async fn networks(
         total: l.total,
         page: l.page,
         pages: l.pages,
-        rows: l.aps.iter().map(NetworkRow::new).collect(),
+        rows: l.aps.iter().map(|a| NetworkRow::new(a, &l.edits)).collect(),
         prev_href: (l.page > 1).then(|| l.href((l.page - 1).min(l.pages))),
         next_href: (l.page < l.pages).then(|| l.href(l.page + 1)),
         sorts: [
@@ -231,6 +251,8 @@ pub async fn networks(
             filter::YesNo::No => "no",
         }),
         session: f.session.is_some(),
+        ignored: f.ignored.map_or("", |i| i.as_str()),
+        devices: hub_device_choices(&state, f.device.map(|d| d.0)).await?,
         filtered: !f.is_empty(),
     };
     let html = if wants_fragment(&headers) {
@@ -243,6 +265,37 @@ pub async fn networks(
     resp.headers_mut()
         .insert(header::VARY, HeaderValue::from_static("HX-Request"));
     Ok(resp)
+}
+
+/// On a hub, the enrolled devices as the list's device filter offers them: (id hex, name,
+/// whether it is the one selected). Empty elsewhere.
+async fn hub_device_choices(
+    state: &AppState,
+    selected: Option<piwardrive_sync::DeviceId>,
+) -> Result<Vec<(String, String, bool)>, WebError> {
+    if state.hub.is_none() {
+        return Ok(Vec::new());
+    }
+    let devices = state.read(|s| s.hub_devices()).await?;
+    Ok(devices
+        .iter()
+        .map(|d| {
+            (
+                crate::accounts::to_hex(&d.id),
+                d.name.clone(),
+                selected.is_some_and(|s| s.0 == d.id),
+            )
+        })
+        .collect())
+}
+
+/// A device that saw a network (on a hub).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SeenBy {
+    /// The device id, 32 hex digits.
+    pub id: String,
+    /// Its name in the hub's device table; `null` for a device the hub has no record of.
+    pub name: Option<String>,
 }
 
 /// One SSID-history entry.
@@ -380,6 +433,11 @@ impl ApView {
 pub struct NetworkPage {
     pub layout: Layout,
     pub ap: ApView,
+    pub edits: NetEdits,
+    /// On a hub: the devices that saw it.
+    pub seen_by: Option<Vec<SeenBy>>,
+    pub max_label: usize,
+    pub max_note: usize,
     pub sightings: Vec<SightingRow>,
     pub clients: Vec<ClientRow>,
     /// `/networks/<bssid>/signal.svg`
@@ -422,6 +480,9 @@ pub(super) struct Detail {
     pub ap: ApRecord,
     pub sightings: Vec<Observation>,
     pub clients: Vec<ClientRecord>,
+    pub edits: NetEdits,
+    /// On a hub: the devices its joined summary names; `None` elsewhere.
+    pub seen_by: Option<Vec<SeenBy>>,
 }
 
 impl Detail {
@@ -431,6 +492,7 @@ impl Detail {
         mac: MacAddr,
         sightings: usize,
     ) -> Result<Option<Detail>, WebError> {
+        let is_hub = state.hub.is_some();
         state
             .read(move |s| {
                 let Some(ap) = s.ap(mac)? else {
@@ -445,10 +507,33 @@ impl Detail {
                     .collect();
                 clients.sort_by_key(|c| std::cmp::Reverse(c.last_seen));
                 clients.truncate(CLIENTS_SHOWN);
+                let edits = NetEdits::of(&s.edits()?, mac);
+                let seen_by = if is_hub {
+                    let names: std::collections::HashMap<[u8; 16], String> = s
+                        .hub_devices()?
+                        .into_iter()
+                        .map(|d| (d.id, d.name))
+                        .collect();
+                    let devices = s.hub_network(mac)?.map(|n| n.devices().clone());
+                    Some(
+                        devices
+                            .into_iter()
+                            .flatten()
+                            .map(|d| SeenBy {
+                                id: crate::accounts::to_hex(&d.0),
+                                name: names.get(&d.0).cloned(),
+                            })
+                            .collect(),
+                    )
+                } else {
+                    None
+                };
                 Ok(Some(Detail {
                     ap,
                     sightings,
                     clients,
+                    edits,
+                    seen_by,
                 }))
             })
             .await
@@ -478,6 +563,8 @@ pub async fn network(
         ap,
         sightings: obs,
         clients,
+        edits,
+        seen_by,
     }) = Detail::read(&state, mac, SIGHTINGS_SHOWN).await?
     else {
         return not_found_page(
@@ -488,6 +575,10 @@ pub async fn network(
     let page = NetworkPage {
         layout: Layout::new("/networks", &ctx),
         ap: ApView::new(&ap),
+        edits,
+        seen_by,
+        max_label: piwardrive_sync::edits::MAX_LABEL_LEN,
+        max_note: piwardrive_sync::edits::MAX_NOTE_LEN,
         sightings: obs.iter().map(SightingRow::new).collect(),
         clients: clients.iter().map(ClientRow::new).collect(),
         chart_url: format!("/networks/{mac}/signal.svg"),
@@ -499,15 +590,30 @@ pub async fn network(
 #[template(path = "not_found.html")]
 pub struct NotFoundPage<'a> {
     pub layout: Layout,
+    pub title: &'static str,
     pub message: &'a str,
 }
 
 fn not_found_page(ctx: &Ctx, message: &str) -> Result<Response, WebError> {
+    message_page(ctx, StatusCode::NOT_FOUND, message)
+}
+
+/// A page that only says `message` (a refused form, a missing network), with `status`.
+pub(super) fn message_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    message: &str,
+) -> Result<Response, WebError> {
     let page = NotFoundPage {
         layout: Layout::new("", ctx),
+        title: if status == StatusCode::NOT_FOUND {
+            "Not found"
+        } else {
+            "Not done"
+        },
         message,
     };
-    Ok((StatusCode::NOT_FOUND, Html(page.render()?)).into_response())
+    Ok((status, Html(page.render()?)).into_response())
 }
 
 /// Any path no route matches.

@@ -188,6 +188,10 @@ struct SettingsPage {
     enroll_url: String,
     /// The outcome of `POST /settings/enroll`: `Ok(message)` or `Err(message)`.
     enrolled: Option<Result<String, String>>,
+    /// The home exclusion zones (the user's edits, synced): (id, lat, lon, radius m).
+    zones: Vec<(String, String, String, u32)>,
+    /// Why a zone was not added or removed.
+    zone_error: Option<String>,
 }
 
 /// What the sync section shows of the enrollment (never the token).
@@ -350,7 +354,26 @@ async fn base_page(state: &AppState, ctx: &Ctx) -> SettingsPage {
         upstream: None,
         enroll_url: String::new(),
         enrolled: None,
+        zones: Vec::new(),
+        zone_error: None,
     };
+    match state.read(|s| s.edits()).await {
+        Ok(edits) => {
+            page.zones = edits
+                .zones()
+                .iter()
+                .map(|z| {
+                    (
+                        super::edits::zone_id(z),
+                        format!("{:.7}", f64::from(z.lat_e7) / 1e7),
+                        format!("{:.7}", f64::from(z.lon_e7) / 1e7),
+                        z.radius_m,
+                    )
+                })
+                .collect();
+        }
+        Err(e) => page.zone_error = Some(format!("The zones could not be read: {e}")),
+    }
     fill(&mut page, &merged);
     page.enroll_url = page.hub_url.value.clone();
     match tokio::task::spawn_blocking(move || crate::upstream::Upstream::load(&dir)).await {
@@ -453,6 +476,17 @@ pub async fn page(
         .as_deref()
         .and_then(|s| SECTIONS.iter().find(|x| **x == s).copied());
     Ok(Html(page.render()?).into_response())
+}
+
+/// The settings page with `msg` in the zones section, 400: a zone not added or removed.
+pub(super) async fn zone_refused(
+    state: &AppState,
+    ctx: &Ctx,
+    msg: String,
+) -> Result<Response, WebError> {
+    let mut page = base_page(state, ctx).await;
+    page.zone_error = Some(msg);
+    Ok((StatusCode::BAD_REQUEST, Html(page.render()?)).into_response())
 }
 
 /// The form as posted: every field, repeated names (the band checkboxes) kept in order.

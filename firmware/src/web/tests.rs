@@ -1311,6 +1311,42 @@ async fn first_load_of_every_page_is_under_60_kb_compressed() {
     }
     let hub = crate::hub::Hub::new(f.state.store.clone(), &cert, crate::hub::DEFAULT_CODE_TTL);
     f.state = f.state.clone().with_hub(hub);
+    // The user's edits at their limits: a full-length label on every network (shown in the
+    // list), every other one ignored, a full-length note, 20 home zones.
+    let me = f.state.store.sync_id();
+    let aps = f.state.store.all_aps().unwrap();
+    f.state
+        .store
+        .update_edits(|e| {
+            use piwardrive_sync::edits::{MAX_LABEL_LEN, MAX_NOTE_LEN};
+            for (i, a) in aps.iter().enumerate() {
+                let m = piwardrive_sync::Mac(a.bssid.octets());
+                let label: String = "<Büro & Gäste> "
+                    .chars()
+                    .cycle()
+                    .take(MAX_LABEL_LEN / 2)
+                    .collect();
+                e.set_label(me, m, &label, T0).unwrap();
+                if i % 2 == 0 {
+                    e.ignore(me, m);
+                }
+            }
+            let m = piwardrive_sync::Mac([2, 0, 0, 0, 0, 1]);
+            e.set_note(me, m, &"a note line <&>\n".repeat(MAX_NOTE_LEN / 16), T0)
+                .unwrap();
+            for z in 0..20 {
+                e.add_zone(
+                    me,
+                    piwardrive_sync::Zone {
+                        lat_e7: 525_200_000 + z * 1_000_000,
+                        lon_e7: -1_340_500_000 + z,
+                        radius_m: 100_000 - z as u32,
+                    },
+                )
+                .unwrap();
+            }
+        })
+        .unwrap();
     for path in [
         "/",
         "/networks",

@@ -13,6 +13,10 @@
 //! failed, refused or cut upload is sent again next time, whole (WiGLE drops rows it already
 //! has). Nothing above the watermark that is a WiGLE row: no request at all.
 //!
+//! Home zones: an observation whose fix lies in one of the user's home zones (the store's
+//! edits, read when the upload begins) is not a row, exactly as in the export
+//! ([`HomeZones`]).
+//!
 //! Air data: SSIDs reach only the CSV rows inside the gzipped file part, quoted by the
 //! export's RFC 4180 writer; the file name, the form fields and every header are ours.
 
@@ -25,7 +29,7 @@ use flate2::write::GzEncoder;
 
 use crate::config::{Secret, WigleConfig};
 use crate::export::wigle::{Rows, write_head};
-use crate::export::{ExportError, ExportOptions, ExportStats, WigleDevice};
+use crate::export::{ExportError, ExportOptions, ExportStats, HomeZones, WigleDevice};
 use crate::store::{Store, StoreError, WigleUpload};
 
 pub use client::{Timeouts, UploadError};
@@ -147,6 +151,7 @@ fn build_chunk(
     until_seq: u64,
     max_rows: u64,
     device: &WigleDevice,
+    zones: &HomeZones,
     skipped: &mut ExportStats,
 ) -> Result<Option<Chunk>, ExportError> {
     let snap = store.snapshot()?;
@@ -156,7 +161,7 @@ fn build_chunk(
     };
     let mut gz = GzEncoder::new(Vec::new(), Compression::default());
     write_head(&options, &mut gz)?;
-    let mut rows = Rows::new(&snap)?;
+    let mut rows = Rows::new(&snap, zones.clone())?;
     let mut stats = ExportStats::default();
     let mut csv_bytes = 0u64;
     let mut last_seq = until_seq;
@@ -235,10 +240,12 @@ pub async fn upload(store: &Store, options: &UploadOptions) -> Result<Outcome, F
         Some(client::Api::new(options).map_err(|e| fail(&outcome, e))?)
     };
     let s = store.clone();
-    let (mut after, until) = blocking(move || {
+    let (mut after, until, zones) = blocking(move || {
         let watermark = s.wigle_watermark()?;
         let last = s.snapshot()?.last_observation_seq()?;
-        Ok((watermark, last))
+        // Read once: the whole upload leaves out the zones as they were when it began.
+        let zones = HomeZones::of(&s)?;
+        Ok((watermark, last, zones))
     })
     .await
     .map_err(|e| fail(&outcome, e))?;
@@ -248,9 +255,10 @@ pub async fn upload(store: &Store, options: &UploadOptions) -> Result<Outcome, F
     while after < until {
         let s = store.clone();
         let device = options.device.clone();
+        let zones = zones.clone();
         let (chunk, skipped) = blocking(move || {
             let mut skipped = ExportStats::default();
-            let c = build_chunk(&s, after, until, max_rows, &device, &mut skipped)?;
+            let c = build_chunk(&s, after, until, max_rows, &device, &zones, &mut skipped)?;
             Ok((c, skipped))
         })
         .await
@@ -315,6 +323,7 @@ fn add_skipped(total: &mut ExportStats, s: &ExportStats) {
     total.skipped_client += s.skipped_client;
     total.skipped_no_record += s.skipped_no_record;
     total.signal_floored += s.signal_floored;
+    total.skipped_home_zone += s.skipped_home_zone;
 }
 
 impl From<StoreError> for UploadError {
