@@ -83,9 +83,9 @@ fn fix(rng: &mut Rng, t: TimeUs) -> Fix {
 /// Writes `n` observations (seqs after those stored) of `aps` networks, and the networks.
 fn record(store: &Store, rng: &mut Rng, aps: u64, n: u64, t: &mut TimeUs) {
     let w = StoreWriter::spawn(store.clone());
-    let mut seq = store.next_observation_seq().unwrap();
+    let first = store.next_observation_seq().unwrap();
     let mut batch = Batch::default();
-    for k in 0..n {
+    for (seq, k) in (first..).zip(0..n) {
         *t += 1_000_000;
         let i = rng.below(aps);
         let f = (k % 5 != 0).then(|| fix(rng, *t));
@@ -100,7 +100,6 @@ fn record(store: &Store, rng: &mut Rng, aps: u64, n: u64, t: &mut TimeUs) {
             freq_mhz: Some(2437),
             fix: f,
         });
-        seq += 1;
         if batch.observations.len() == 1000 {
             w.send(std::mem::take(&mut batch)).unwrap();
         }
