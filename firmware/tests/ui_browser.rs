@@ -292,6 +292,7 @@ async fn bundled_demo_grows_and_every_page_renders() {
     assert_eq!(
         headings,
         [
+            "Your notes",
             "Radio",
             "Security",
             "Seen",
@@ -991,7 +992,16 @@ async fn log_in_change_settings_and_log_out_in_the_browser() {
     let headings = ui.texts("main h2").await;
     assert_eq!(
         headings,
-        ["Capture", "GPS", "Hotspot", "Sync", "Storage", "Password"]
+        [
+            "Capture",
+            "GPS",
+            "Hotspot",
+            "Sync",
+            "Storage",
+            "WiGLE",
+            "Home zones",
+            "Password"
+        ]
     );
     assert!(
         ui.text("main p.note").await.contains("This is the demo"),
